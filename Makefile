@@ -1,0 +1,41 @@
+# Teleconsult: `make run` starts the whole thing, `make test` runs every test.
+SHELL := /bin/bash
+GO    ?= go
+NPM   ?= npm
+BIN   := bin/teleconsult
+
+.PHONY: run build web web-deps test test-go test-web test-e2e bench lint clean
+
+## run: build the web app and start the server on SQLite with demo users
+run: web
+	SEED_DEMO=true $(GO) run ./cmd/teleconsult serve
+
+## build: the server binary and the web app
+build: web
+	$(GO) build -o $(BIN) ./cmd/teleconsult
+
+web-deps:
+	@if [ -f frontend/package.json ] && [ ! -d frontend/node_modules ]; then cd frontend && $(NPM) ci; fi
+	@if [ -f realtime/compat/package.json ] && [ ! -d realtime/compat/node_modules ]; then cd realtime/compat && $(NPM) ci; fi
+
+web: web-deps
+	@if [ -f frontend/package.json ]; then cd frontend && $(NPM) run build; fi
+
+## test: the whole suite (Go with -race against Postgres and Redis, web unit tests, browser end-to-end tests)
+test: test-go test-web
+
+test-go: web-deps
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-web: web-deps
+	cd frontend && $(NPM) run test:unit
+	cd frontend && $(NPM) run build
+	cd frontend && $(NPM) run test:e2e
+
+## bench: the chat-path benchmark on Postgres (see docs/benchmarks.md)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./realtime/
+
+clean:
+	rm -rf bin data frontend/dist

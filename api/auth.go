@@ -1,0 +1,205 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"teleconsult/models"
+)
+
+// refreshCookie carries the refresh token for browsers, out of scripts' reach.
+const refreshCookie = "tc_refresh"
+
+func (s *Server) register(c *gin.Context) {
+	var in models.RegisterInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.svc.Users.Register(c.Request.Context(), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, userEnvelope{User: toUser(u)})
+}
+
+func (s *Server) login(c *gin.Context) {
+	var in models.LoginInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	sess, err := s.svc.Auth.Login(c.Request.Context(), in, c.ClientIP())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.writeSession(c, sess)
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// refreshToken reads the token from the body or, failing that, the cookie.
+func (s *Server) refreshToken(c *gin.Context) (string, error) {
+	var in refreshRequest
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return "", err
+		}
+	}
+	if in.RefreshToken == "" {
+		in.RefreshToken, _ = c.Cookie(refreshCookie)
+	}
+	return in.RefreshToken, nil
+}
+
+func (s *Server) refresh(c *gin.Context) {
+	raw, err := s.refreshToken(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	sess, err := s.svc.Auth.Refresh(c.Request.Context(), raw)
+	if err != nil {
+		s.clearRefreshCookie(c)
+		s.fail(c, err)
+		return
+	}
+	s.writeSession(c, sess)
+}
+
+func (s *Server) logout(c *gin.Context) {
+	raw, err := s.refreshToken(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.Auth.Logout(c.Request.Context(), raw); err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.clearRefreshCookie(c)
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) writeSession(c *gin.Context, sess models.Session) {
+	c.SetSameSite(http.SameSiteStrictMode)
+	c.SetCookie(refreshCookie, sess.RefreshToken, int(s.cfg.RefreshTTL.Seconds()), "/api/v1/auth", "", s.cfg.SecureCookies, true)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, sessionDTO{
+		AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, TokenType: "Bearer",
+		ExpiresIn: int(sess.ExpiresIn.Seconds()), User: toUser(sess.User),
+	})
+}
+
+func (s *Server) clearRefreshCookie(c *gin.Context) {
+	c.SetSameSite(http.SameSiteStrictMode)
+	c.SetCookie(refreshCookie, "", -1, "/api/v1/auth", "", s.cfg.SecureCookies, true)
+}
+
+func (s *Server) getMe(c *gin.Context) {
+	p, _ := principal(c)
+	c.JSON(http.StatusOK, userEnvelope{User: toUser(p.User)})
+}
+
+func (s *Server) patchMe(c *gin.Context) {
+	var in models.UpdateProfileInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.svc.Users.UpdateProfile(c.Request.Context(), actor(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, userEnvelope{User: toUser(u)})
+}
+
+func (s *Server) adminListUsers(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.Users.List(c.Request.Context(), actor(c), models.UserFilter{
+		Role: models.Role(c.Query("role")), Query: c.Query("q"), Limit: limit, Cursor: c.Query("cursor"),
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toList(p, toUser))
+}
+
+func (s *Server) adminCreateUser(c *gin.Context) {
+	var in models.CreateUserInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.svc.Users.Create(c.Request.Context(), actor(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, userEnvelope{User: toUser(u)})
+}
+
+func (s *Server) adminGetUser(c *gin.Context) {
+	u, err := s.svc.Users.AdminGet(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, userEnvelope{User: toUser(u)})
+}
+
+func (s *Server) adminUpdateUser(c *gin.Context) {
+	var in models.AdminUpdateUserInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	u, err := s.svc.Users.AdminUpdate(c.Request.Context(), actor(c), c.Param("id"), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, userEnvelope{User: toUser(u)})
+}
+
+func (s *Server) adminAuditLog(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.Audit.List(c.Request.Context(), actor(c), models.AuditFilter{
+		ActorID: c.Query("actor_id"), TargetType: c.Query("target_type"), TargetID: c.Query("target_id"),
+		Limit: limit, Cursor: c.Query("cursor"),
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toList(p, toAuditEntry))
+}
+
+// queryInt parses an optional integer query parameter (0 when absent).
+func queryInt(c *gin.Context, name string) (int, error) {
+	v := c.Query(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, malformed("a query parameter is not a number", map[string]any{"fields": map[string]any{name: "must be an integer"}})
+	}
+	return n, nil
+}

@@ -1,0 +1,99 @@
+// Package api is the REST edge: a Gin router whose thin handlers decode
+// requests, call the models services and encode responses in the
+// contract's shapes.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"teleconsult/models"
+)
+
+// Services are the domain operations the handlers call: the models core.
+type Services = *models.Platform
+
+// Config are the REST layer's settings.
+type Config struct {
+	// BodyLimit caps request bodies (bytes) unless a route sets its own.
+	BodyLimit int64
+	// CORSOrigins may call the API from a browser; "*" allows any.
+	CORSOrigins []string
+	// TrustedProxies may set X-Forwarded-For.
+	TrustedProxies []string
+	// WebDir holds the built web app; empty serves none.
+	WebDir string
+	// SecureCookies marks the refresh cookie Secure.
+	SecureCookies bool
+	// RefreshTTL is the refresh cookie's lifetime.
+	RefreshTTL time.Duration
+	// AttachmentMaxBytes caps one uploaded file.
+	AttachmentMaxBytes int64
+}
+
+// ReadyCheck reports whether a dependency answers.
+type ReadyCheck struct {
+	Name  string
+	Check func(ctx context.Context) error
+}
+
+// Server holds what the handlers need.
+type Server struct {
+	svc        Services
+	cfg        Config
+	log        *slog.Logger
+	ready      []ReadyCheck
+	metrics    *httpMetrics
+	gatherer   prometheus.Gatherer
+	bodyLimits map[string]int64
+	engine     *gin.Engine
+	// Realtime, when set, is mounted at /socket.io/.
+	realtime      http.Handler
+	socketsOnline func(ctx context.Context) (int, error)
+}
+
+// Options are what New needs besides the services.
+type Options struct {
+	Config   Config
+	Log      *slog.Logger
+	Ready    []ReadyCheck
+	Registry *prometheus.Registry
+	// Realtime serves /socket.io/ on the same port.
+	Realtime http.Handler
+	// SocketsOnline counts connected sockets across nodes, for admin stats.
+	SocketsOnline func(ctx context.Context) (int, error)
+}
+
+// New builds the router.
+func New(svc Services, opts Options) (*Server, error) {
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		svc: svc, cfg: opts.Config, log: opts.Log, ready: opts.Ready,
+		metrics: newHTTPMetrics(opts.Registry), gatherer: opts.Registry,
+		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline,
+	}
+	if s.cfg.BodyLimit <= 0 {
+		s.cfg.BodyLimit = 1 << 20
+	}
+	e := gin.New()
+	e.ContextWithFallback = true
+	e.HandleMethodNotAllowed = true
+	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
+	e.Use(s.recovery(), s.requestID(), s.accessLog(), s.cors(), s.limitBody())
+	s.engine = e
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler for the whole port.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Engine exposes the router (for route listings in tests).
+func (s *Server) Engine() *gin.Engine { return s.engine }

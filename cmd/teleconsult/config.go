@@ -1,0 +1,251 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting, read from the environment. Invalid values stop
+// the start with one line naming the variable.
+type Config struct {
+	Env      string // APP_ENV: development or production
+	Addr     string // ADDR
+	LogLevel slog.Level
+
+	DatabaseURL       string // DATABASE_URL; empty = SQLite in DataDir
+	DataDir           string // DATA_DIR
+	DBMaxOpenConns    int
+	DBMaxIdleConns    int
+	DBConnMaxLifetime time.Duration
+	RedisURL          string // REDIS_URL; empty = single node
+
+	JWTSecret          string   // JWT_SECRET
+	JWTPreviousSecrets []string // JWT_PREVIOUS_SECRETS (comma separated), still accepted
+	AccessTokenTTL     time.Duration
+	RefreshTokenTTL    time.Duration
+	LoginMaxFailures   int
+	LoginWindow        time.Duration
+
+	AdminEmail    string
+	AdminPassword string
+	SeedDemo      bool // SEED_DEMO: seed the demo data on an empty database
+
+	CORSOrigins     []string
+	TrustedProxies  []string
+	CookieSecure    bool
+	WebDir          string
+	BodyLimit       int64
+	ShutdownTimeout time.Duration
+
+	// Scheduling.
+	MinLeadTime      time.Duration // MIN_LEAD_TIME: earliest bookable slot from now
+	CancelCutoff     time.Duration // CANCEL_CUTOFF: patients cancel/reschedule up to this before start
+	StartEarly       time.Duration // APPOINTMENT_START_EARLY: how early a doctor may start
+	NoShowAfter      time.Duration // NO_SHOW_AFTER: booked and untouched this long after the end = no_show
+	MaxSlotRangeDays int
+
+	// Chat and attachments.
+	ChatWindowAfterCompletion time.Duration // CHAT_WINDOW_AFTER_COMPLETION
+	AttachmentMaxBytes        int64         // ATTACHMENT_MAX_BYTES
+
+	// Realtime.
+	SocketMaxHTTPBufferSize int64         // SOCKET_MAX_BUFFER_BYTES
+	SocketPingInterval      time.Duration // SOCKET_PING_INTERVAL
+	SocketPingTimeout       time.Duration // SOCKET_PING_TIMEOUT
+	SocketEventRate         float64       // SOCKET_EVENT_RATE: events per second per socket
+	SocketEventBurst        int           // SOCKET_EVENT_BURST
+	SocketMaxPerUser        int           // SOCKET_MAX_PER_USER
+	SocketRecoveryWindow    time.Duration // SOCKET_RECOVERY_WINDOW
+
+	// Notifications and calls.
+	ReminderOffsets []time.Duration // REMINDER_OFFSETS, e.g. "24h,15m"
+	ReminderEvery   time.Duration   // REMINDER_INTERVAL: how often the scheduler looks
+	RingTimeout     time.Duration   // CALL_RING_TIMEOUT
+	CallGrace       time.Duration   // CALL_DISCONNECT_GRACE
+	STUNURLs        []string        // STUN_URLS
+	TURNURLs        []string        // TURN_URLS
+	TURNSecret      string          // TURN_SECRET (coturn static-auth-secret)
+	TURNTTL         time.Duration   // TURN_TTL
+}
+
+// loadConfig reads the configuration through getenv.
+func loadConfig(getenv func(string) string) (Config, error) {
+	r := envReader{get: getenv}
+	c := Config{
+		Env:                       r.str("APP_ENV", "development"),
+		Addr:                      r.str("ADDR", ":8080"),
+		LogLevel:                  r.level("LOG_LEVEL", slog.LevelInfo),
+		DatabaseURL:               r.str("DATABASE_URL", ""),
+		DataDir:                   r.str("DATA_DIR", "./data"),
+		DBMaxOpenConns:            r.integer("DB_MAX_OPEN_CONNS", 25, 1, 1000),
+		DBMaxIdleConns:            r.integer("DB_MAX_IDLE_CONNS", 10, 0, 1000),
+		DBConnMaxLifetime:         r.duration("DB_CONN_MAX_LIFETIME", 30*time.Minute),
+		RedisURL:                  r.str("REDIS_URL", ""),
+		JWTSecret:                 r.str("JWT_SECRET", ""),
+		JWTPreviousSecrets:        r.list("JWT_PREVIOUS_SECRETS"),
+		AccessTokenTTL:            r.duration("ACCESS_TOKEN_TTL", 15*time.Minute),
+		RefreshTokenTTL:           r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
+		LoginMaxFailures:          r.integer("LOGIN_MAX_FAILURES", 5, 1, 1000),
+		LoginWindow:               r.duration("LOGIN_WINDOW", 15*time.Minute),
+		AdminEmail:                r.str("ADMIN_EMAIL", ""),
+		AdminPassword:             r.str("ADMIN_PASSWORD", ""),
+		SeedDemo:                  r.boolean("SEED_DEMO", false),
+		CORSOrigins:               r.list("CORS_ORIGINS"),
+		TrustedProxies:            r.list("TRUSTED_PROXIES"),
+		CookieSecure:              r.boolean("COOKIE_SECURE", false),
+		WebDir:                    r.str("WEB_DIR", "frontend/dist"),
+		BodyLimit:                 int64(r.integer("BODY_LIMIT_BYTES", 1<<20, 1024, 1<<30)),
+		ShutdownTimeout:           r.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
+		MinLeadTime:               r.duration("MIN_LEAD_TIME", 0),
+		CancelCutoff:              r.duration("CANCEL_CUTOFF", 2*time.Hour),
+		StartEarly:                r.duration("APPOINTMENT_START_EARLY", 15*time.Minute),
+		NoShowAfter:               r.duration("NO_SHOW_AFTER", 30*time.Minute),
+		MaxSlotRangeDays:          r.integer("MAX_SLOT_RANGE_DAYS", 31, 1, 366),
+		ChatWindowAfterCompletion: r.duration("CHAT_WINDOW_AFTER_COMPLETION", 72*time.Hour),
+		AttachmentMaxBytes:        int64(r.integer("ATTACHMENT_MAX_BYTES", 10<<20, 1024, 1<<30)),
+		SocketMaxHTTPBufferSize:   int64(r.integer("SOCKET_MAX_BUFFER_BYTES", 1<<20, 1024, 64<<20)),
+		SocketPingInterval:        r.duration("SOCKET_PING_INTERVAL", 25*time.Second),
+		SocketPingTimeout:         r.duration("SOCKET_PING_TIMEOUT", 20*time.Second),
+		SocketEventRate:           float64(r.integer("SOCKET_EVENT_RATE", 20, 1, 100000)),
+		SocketEventBurst:          r.integer("SOCKET_EVENT_BURST", 40, 1, 100000),
+		SocketMaxPerUser:          r.integer("SOCKET_MAX_PER_USER", 10, 1, 10000),
+		SocketRecoveryWindow:      r.duration("SOCKET_RECOVERY_WINDOW", 2*time.Minute),
+		ReminderOffsets:           r.durations("REMINDER_OFFSETS", []time.Duration{24 * time.Hour, 15 * time.Minute}),
+		ReminderEvery:             r.duration("REMINDER_INTERVAL", 30*time.Second),
+		RingTimeout:               r.duration("CALL_RING_TIMEOUT", 45*time.Second),
+		CallGrace:                 r.duration("CALL_DISCONNECT_GRACE", 20*time.Second),
+		STUNURLs:                  r.list("STUN_URLS"),
+		TURNURLs:                  r.list("TURN_URLS"),
+		TURNSecret:                r.str("TURN_SECRET", ""),
+		TURNTTL:                   r.duration("TURN_TTL", 6*time.Hour),
+	}
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if c.Env != "development" && c.Env != "production" {
+		return Config{}, fmt.Errorf("APP_ENV must be development or production, not %q", c.Env)
+	}
+	if c.Env == "production" && c.JWTSecret == "" {
+		return Config{}, fmt.Errorf("JWT_SECRET is required when APP_ENV=production (at least 32 random bytes)")
+	}
+	if c.JWTSecret != "" && len(c.JWTSecret) < 32 {
+		return Config{}, fmt.Errorf("JWT_SECRET must be at least 32 bytes long")
+	}
+	if (c.AdminEmail == "") != (c.AdminPassword == "") {
+		return Config{}, fmt.Errorf("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
+	}
+	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
+		return Config{}, fmt.Errorf("ADMIN_PASSWORD must be at least 8 characters")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return Config{}, fmt.Errorf("DATABASE_URL must be a postgres:// URL (leave it empty for the embedded SQLite)")
+	}
+	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
+		return Config{}, fmt.Errorf("REDIS_URL must be a redis:// or rediss:// URL")
+	}
+	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
+		return Config{}, fmt.Errorf("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive")
+	}
+	return c, nil
+}
+
+// envReader reads typed variables and keeps the first error.
+type envReader struct {
+	get func(string) string
+	err error
+}
+
+func (r *envReader) fail(name, want, got string) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s must be %s, got %q", name, want, got)
+	}
+}
+
+func (r *envReader) str(name, def string) string {
+	if v := strings.TrimSpace(r.get(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (r *envReader) integer(name string, def, lo, hi int) int {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, fmt.Sprintf("an integer from %d to %d", lo, hi), v)
+		return def
+	}
+	return n
+}
+
+func (r *envReader) duration(name string, def time.Duration) time.Duration {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.fail(name, "a duration such as 30s, 15m or 2h", v)
+		return def
+	}
+	return d
+}
+
+func (r *envReader) durations(name string, def []time.Duration) []time.Duration {
+	items := r.list(name)
+	if len(items) == 0 {
+		return def
+	}
+	out := make([]time.Duration, 0, len(items))
+	for _, it := range items {
+		d, err := time.ParseDuration(it)
+		if err != nil || d <= 0 {
+			r.fail(name, "a comma-separated list of positive durations such as 24h,15m", r.get(name))
+			return def
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (r *envReader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, "true or false", v)
+		return def
+	}
+	return b
+}
+
+func (r *envReader) level(name string, def slog.Level) slog.Level {
+	v := strings.TrimSpace(r.get(name))
+	if v == "" {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, "debug, info, warn or error", v)
+		return def
+	}
+	return l
+}
+
+func (r *envReader) list(name string) []string {
+	var out []string
+	for _, p := range strings.Split(r.get(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

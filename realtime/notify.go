@@ -1,0 +1,4 @@
+package realtime
+
+// registerNotifications subscribes the live pushes (notifications, consultation status).
+func (s *Server) registerNotifications() {}

