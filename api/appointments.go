@@ -3,67 +3,16 @@ package api
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
-type personDTO struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	Specialty string `json:"specialty,omitempty"`
-}
+type appointmentDTO = wire.Appointment
 
-type diagnosisDTO struct {
-	Summary      string    `json:"summary"`
-	Prescription *string   `json:"prescription"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
-}
-
-type appointmentDTO struct {
-	ID           string                   `json:"id"`
-	DoctorID     string                   `json:"doctor_id"`
-	PatientID    string                   `json:"patient_id"`
-	Doctor       *personDTO               `json:"doctor"`
-	Patient      *personDTO               `json:"patient"`
-	StartsAt     time.Time                `json:"starts_at"`
-	EndsAt       time.Time                `json:"ends_at"`
-	Status       models.AppointmentStatus `json:"status"`
-	Reason       string                   `json:"reason"`
-	CancelReason string                   `json:"cancel_reason"`
-	Diagnosis    *diagnosisDTO            `json:"diagnosis"`
-	LastSeq      int64                    `json:"last_seq"`
-	CreatedAt    time.Time                `json:"created_at"`
-	UpdatedAt    time.Time                `json:"updated_at"`
-}
-
-func toAppointment(a models.Appointment) appointmentDTO {
-	d := appointmentDTO{ID: a.ID, DoctorID: a.DoctorID, PatientID: a.PatientID, StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(),
-		Status: a.Status, Reason: a.Reason, CancelReason: a.CancelReason, LastSeq: a.LastSeq,
-		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
-	if a.Doctor != nil {
-		d.Doctor = &personDTO{ID: a.Doctor.ID, Name: a.Doctor.Name}
-		if a.Doctor.Doctor != nil {
-			d.Doctor.Specialty = a.Doctor.Doctor.Specialty
-		}
-	}
-	if a.Patient != nil {
-		d.Patient = &personDTO{ID: a.Patient.ID, Name: a.Patient.Name}
-	}
-	if a.DiagnosisSummary != nil {
-		d.Diagnosis = &diagnosisDTO{Summary: *a.DiagnosisSummary, Prescription: a.DiagnosisPrescription}
-		if a.DiagnosedAt != nil {
-			d.Diagnosis.CreatedAt = a.DiagnosedAt.UTC()
-		}
-		if a.DiagnosisUpdatedAt != nil {
-			d.Diagnosis.UpdatedAt = a.DiagnosisUpdatedAt.UTC()
-		}
-	}
-	return d
-}
+func toAppointment(a models.Appointment) appointmentDTO { return wire.NewAppointment(a) }
 
 func (s *Server) appointmentRoutes(public, authed, admin *gin.RouterGroup) {
 	authed.POST("/appointments", s.bookAppointment)

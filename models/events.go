@@ -20,6 +20,8 @@ const (
 	EventAppointmentNoShow      EventKind = "appointment_no_show"
 	EventDiagnosisReady         EventKind = "diagnosis_ready"
 	EventUserDisabled           EventKind = "user_disabled"
+	EventChatMessage            EventKind = "chat_message"
+	EventChatRead               EventKind = "chat_read"
 )
 
 // Event describes one domain change.
@@ -31,6 +33,10 @@ type Event struct {
 	Appointment *Appointment
 	// PreviousStartsAt is the old start of a rescheduled appointment.
 	PreviousStartsAt time.Time
+	// Message is the stored message of chat events.
+	Message *Message
+	// ReadSeq is how far UserID has read, for chat_read.
+	ReadSeq int64
 	// UserID is the subject of user events.
 	UserID string
 	At     time.Time

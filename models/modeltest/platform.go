@@ -1,6 +1,7 @@
 package modeltest
 
 import (
+	"github.com/google/uuid"
 	"sync"
 	"testing"
 	"time"
@@ -118,4 +119,20 @@ func MustToken(t testing.TB, p *models.Platform, u models.User) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// MustAppointment stores an appointment row as is (no booking rules), for
+// tests that need one in a given state.
+func MustAppointment(t testing.TB, p *models.Platform, doctor, patient models.User, start time.Time, status models.AppointmentStatus) models.Appointment {
+	t.Helper()
+	now := time.Now().UTC()
+	a := models.Appointment{ID: uuid.NewString(), DoctorID: doctor.ID, PatientID: patient.ID, StartsAt: start.UTC(),
+		EndsAt: start.UTC().Add(30 * time.Minute), Status: status, CreatedAt: now, UpdatedAt: now}
+	if status == models.StatusCompleted {
+		a.CompletedAt = &now
+	}
+	if err := p.DB.WithContext(t.Context()).Omit("Doctor", "Patient").Create(&a).Error; err != nil {
+		t.Fatalf("create appointment: %v", err)
+	}
+	return a
 }

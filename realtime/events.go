@@ -1,0 +1,238 @@
+package realtime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"golang.org/x/time/rate"
+
+	"teleconsult/models"
+)
+
+// maxPayloadDepth bounds the nesting of an event payload.
+const maxPayloadDepth = 16
+
+// handlerTimeout bounds the I/O of one event.
+const handlerTimeout = 15 * time.Second
+
+// knownEvents are the client→server events this server answers.
+var knownEvents = map[string]bool{
+	"consultation:join": true, "consultation:leave": true,
+	"chat:send": true, "chat:typing": true, "chat:read": true, "chat:sync": true,
+	"rtc:invite": true, "rtc:accept": true, "rtc:reject": true, "rtc:hangup": true,
+	"rtc:offer": true, "rtc:answer": true, "rtc:ice": true,
+}
+
+func (s *Server) known(name string) bool { return knownEvents[name] }
+
+// ack is the acknowledgement callback of an event, if the client asked for one.
+type ack func(any)
+
+// reply is the shape of every acknowledgement.
+func okReply(fields map[string]any) map[string]any {
+	out := map[string]any{"ok": true}
+	for k, v := range fields {
+		out[k] = v
+	}
+	return out
+}
+
+func errReply(err error) map[string]any {
+	e := models.AsError(err)
+	if e == nil || e.Code == models.EINTERNAL {
+		e = models.Errorf(models.EINTERNAL, "something went wrong; please retry")
+	}
+	body := map[string]any{"code": e.Code, "message": e.Message}
+	if len(e.Details) > 0 {
+		body["details"] = e.Details
+	}
+	return map[string]any{"ok": false, "error": body}
+}
+
+// handler is one typed event: it gets the decoded payload and returns the
+// ack's extra fields, or an error.
+type handler func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error)
+
+// on registers event name on a socket with everything every event needs:
+// rate limiting, decoding guards, a timeout, panic recovery and metrics.
+func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) {
+	_ = sock.On(name, func(args ...any) {
+		raw, reply := splitArgs(args)
+		start := time.Now()
+		result := "ok"
+		defer func() {
+			if r := recover(); r != nil {
+				result = "panic"
+				s.log.Error("socket event handler panicked", "event", name, "user_id", sess.actor.UserID, "panic", r, "stack", string(debug.Stack()))
+				reply(errReply(fmt.Errorf("panic")))
+			}
+			s.metrics.events.WithLabelValues(name, result).Inc()
+			s.metrics.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		}()
+		if !sess.bucket.allow() {
+			result = models.ERATELIMITED
+			reply(errReply(models.Errorf(models.ERATELIMITED, "too many events; slow down")))
+			if sess.bucket.flooding() {
+				s.log.Warn("socket disconnected for flooding", "user_id", sess.actor.UserID)
+				s.metrics.refused.WithLabelValues("flooding").Inc()
+				sock.Disconnect(true)
+			}
+			return
+		}
+		payload, err := checkPayload(raw)
+		if err != nil {
+			result = models.EINVALID
+			reply(errReply(err))
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
+		defer cancel()
+		fields, err := h(ctx, sess, payload)
+		if err != nil {
+			result = models.ErrorCode(err)
+			if result == models.EINTERNAL {
+				s.log.Error("socket event failed", "event", name, "user_id", sess.actor.UserID, "err", err)
+			}
+			reply(errReply(err))
+			return
+		}
+		reply(okReply(fields))
+	})
+}
+
+// splitArgs separates the payload from the ack callback. An event without
+// an ack gets a reply function that does nothing.
+func splitArgs(args []any) (any, ack) {
+	reply := ack(func(any) {})
+	if n := len(args); n > 0 {
+		if cb, ok := args[n-1].(socket.Ack); ok {
+			args = args[:n-1]
+			var once sync.Once
+			reply = func(v any) { once.Do(func() { cb([]any{v}, nil) }) }
+		} else if cb, ok := args[n-1].(func([]any, error)); ok {
+			args = args[:n-1]
+			var once sync.Once
+			reply = func(v any) { once.Do(func() { cb([]any{v}, nil) }) }
+		}
+	}
+	if len(args) == 0 {
+		return nil, reply
+	}
+	return args[0], reply
+}
+
+var errPayload = models.Errorf(models.EINVALID, "the event payload must be a JSON object")
+
+// checkPayload accepts only a plain JSON object of bounded depth (no binary
+// attachments) and returns it as JSON.
+func checkPayload(v any) (json.RawMessage, error) {
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, errPayload
+	}
+	if err := plain(obj, 0); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, errPayload
+	}
+	return b, nil
+}
+
+// plain walks a decoded payload: JSON values only, nesting bounded.
+func plain(v any, depth int) error {
+	if depth > maxPayloadDepth {
+		return models.Errorf(models.EINVALID, "the event payload is nested too deeply")
+	}
+	switch x := v.(type) {
+	case nil, bool, float64, string, json.Number, int, int64, uint64:
+		return nil
+	case map[string]any:
+		for _, e := range x {
+			if err := plain(e, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	case []any:
+		for _, e := range x {
+			if err := plain(e, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return models.Errorf(models.EINVALID, "the event payload may not carry binary data")
+}
+
+// decode reads a payload into a typed struct; wrong types are EINVALID
+// naming the field. Unknown fields are allowed: payloads may gain fields.
+func decode[T any](raw json.RawMessage) (T, error) {
+	var v T
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&v); err != nil {
+		if te, ok := err.(*json.UnmarshalTypeError); ok && te.Field != "" {
+			return v, models.InvalidFields(map[string]any{te.Field: "must be a " + jsonKind(te.Type.Kind().String())})
+		}
+		return v, errPayload
+	}
+	return v, nil
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "list"
+	}
+	return "number"
+}
+
+// bucket is a socket's event budget: a token bucket, and a count of recent
+// refusals that marks sustained flooding.
+type bucket struct {
+	limiter *rate.Limiter
+	burst   int
+
+	mu      sync.Mutex
+	refused []time.Time
+}
+
+func newBucket(perSecond float64, burst int) *bucket {
+	return &bucket{limiter: rate.NewLimiter(rate.Limit(perSecond), burst), burst: burst}
+}
+
+func (b *bucket) allow() bool {
+	if b.limiter.Allow() {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refused = append(b.refused, time.Now())
+	return false
+}
+
+// flooding: more refusals in the last 10 s than twice the burst.
+func (b *bucket) flooding() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	cut := time.Now().Add(-10 * time.Second)
+	i := 0
+	for i < len(b.refused) && b.refused[i].Before(cut) {
+		i++
+	}
+	b.refused = b.refused[i:]
+	return len(b.refused) > 2*b.burst
+}

@@ -1,0 +1,114 @@
+package realtime_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"teleconsult/models"
+	"teleconsult/models/modeltest"
+	"teleconsult/realtime"
+	"teleconsult/realtime/sioclient"
+)
+
+// Every handshake completes under load on every core, and the first event
+// right after it is answered (see gate.go for the library race this guards).
+func TestNoHandshakeIsLost(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+		t.Cleanup(func() { runtime.GOMAXPROCS(1) })
+	}
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.MaxPerUser = 10000 })
+	c := r.people(models.StatusBooked)
+	const total, workers = 1500, 16
+	var lost, done atomic.Int64
+	var wg sync.WaitGroup
+	jobs := make(chan int)
+	errs := make(chan string, total)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				cl, err := sioclient.Dial(ctx, r.URL, sioclient.Options{Auth: map[string]any{"token": c.PatientT}})
+				if err != nil {
+					lost.Add(1)
+					errs <- fmt.Sprintf("handshake %d: %v", i, err)
+					cancel()
+					continue
+				}
+				if _, err := cl.Ack(ctx, "consultation:join", map[string]any{"appointment_id": c.Appt.ID}); err != nil {
+					lost.Add(1)
+					errs <- fmt.Sprintf("first event of %d: %v", i, err)
+				}
+				cancel()
+				_ = cl.Close()
+				done.Add(1)
+			}
+		}()
+	}
+	for i := range total {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	if n := lost.Load(); n > 0 {
+		t.Fatalf("%d of %d handshakes (or their first event) were lost", n, total)
+	}
+}
+
+// Thousands of connect/close cycles leave no goroutines behind.
+func TestNoGoroutinesLeftAfterConnections(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.MaxPerUser = 10000 })
+	c := r.people(models.StatusBooked)
+	cycle := func(n int) {
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := w; i < n; i += 4 {
+					cl := r.dial(c.PatientT)
+					if i%2 == 0 {
+						mustOK(t, cl, "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
+					}
+					_ = cl.Close()
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	cycle(50) // warm up pools and timers
+	base := settle(0)
+	cycle(3000)
+	after := settle(base)
+	t.Logf("goroutines: %d before, %d after 3000 connections", base, after)
+	if after > base+10 {
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("%d goroutines left behind by 3000 closed connections (%d before, %d after)\n%s", after-base, base, after, buf[:n])
+	}
+}
+
+// settle waits until the goroutine count stops falling (or reaches floor).
+func settle(floor int) int {
+	n := runtime.NumGoroutine()
+	for range 100 {
+		time.Sleep(100 * time.Millisecond)
+		m := runtime.NumGoroutine()
+		if m <= floor || m == n {
+			return m
+		}
+		n = m
+	}
+	return n
+}

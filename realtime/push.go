@@ -1,0 +1,56 @@
+package realtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+
+	"teleconsult/models"
+	"teleconsult/wire"
+)
+
+// subscribe turns committed domain events into pushes. With the Redis
+// adapter a push from any node reaches the sockets of every node.
+func (s *Server) subscribe() {
+	s.p.Events.Subscribe(func(ctx context.Context, ev models.Event) {
+		select {
+		case <-s.closed:
+			return
+		default:
+		}
+		switch ev.Kind {
+		case models.EventChatMessage:
+			m := ev.Message
+			op := s.io.To(apptRoom(m.AppointmentID))
+			if origin, ok := ctx.Value(originKey{}).(socket.SocketId); ok {
+				op = op.Except(socket.Room(origin))
+			}
+			_ = op.Emit("chat:message", wire.NewMessage(*m))
+		case models.EventChatRead:
+			_ = s.io.To(apptRoom(ev.Appointment.ID)).Emit("chat:read", map[string]any{
+				"appointment_id": ev.Appointment.ID, "user_id": ev.UserID, "seq": ev.ReadSeq})
+		case models.EventAppointmentStarted, models.EventAppointmentCompleted, models.EventAppointmentCancelled,
+			models.EventAppointmentNoShow, models.EventAppointmentRescheduled:
+			a := ev.Appointment
+			payload := map[string]any{"appointment_id": a.ID, "status": a.Status, "appointment": wire.NewAppointment(*a)}
+			_ = s.io.To(apptRoom(a.ID), userRoom(a.PatientID), userRoom(a.DoctorID)).Emit("consultation:status", payload)
+		case models.EventDiagnosisReady:
+			a := ev.Appointment
+			_ = s.io.To(apptRoom(a.ID)).Emit("consultation:status", map[string]any{
+				"appointment_id": a.ID, "status": a.Status, "appointment": wire.NewAppointment(*a)})
+		case models.EventUserDisabled:
+			s.io.In(userRoom(ev.UserID)).DisconnectSockets(true)
+		}
+	})
+}
+
+// sleep waits ms milliseconds or until ctx ends.
+func sleep(ctx context.Context, ms int) {
+	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
