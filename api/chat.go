@@ -89,7 +89,7 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 			if !created {
 				status = http.StatusOK
 			}
-			c.JSON(status, gin.H{"message": wire.NewMessage(m)})
+			c.JSON(status, wire.NewMessage(m))
 			return
 		}
 	}

@@ -72,7 +72,7 @@ type Attachment struct {
 	ID          string `json:"id"`
 	FileName    string `json:"file_name"`
 	ContentType string `json:"content_type"`
-	SizeBytes   int64  `json:"size_bytes"`
+	Size        int64  `json:"size"`
 	URL         string `json:"url"`
 }
 
@@ -83,7 +83,7 @@ type Message struct {
 	Seq           int64       `json:"seq"`
 	SenderID      string      `json:"sender_id"`
 	Text          string      `json:"text"`
-	Attachment    *Attachment `json:"attachment,omitempty"`
+	Attachment    *Attachment `json:"attachment"`
 	ClientMsgID   string      `json:"client_msg_id"`
 	CreatedAt     time.Time   `json:"created_at"`
 }
@@ -93,7 +93,7 @@ func NewMessage(m models.Message) Message {
 	out := Message{ID: m.ID, AppointmentID: m.AppointmentID, Seq: m.Seq, SenderID: m.SenderID, Text: m.Text,
 		ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
 	if a := m.Attachment; a != nil {
-		out.Attachment = &Attachment{ID: a.ID, FileName: a.FileName, ContentType: a.ContentType, SizeBytes: a.SizeBytes,
+		out.Attachment = &Attachment{ID: a.ID, FileName: a.FileName, ContentType: a.ContentType, Size: a.SizeBytes,
 			URL: "/api/v1/attachments/" + a.ID}
 	}
 	return out
