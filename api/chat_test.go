@@ -1,0 +1,136 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"mime/multipart"
+	"net/http"
+	"testing"
+	"time"
+
+	"teleconsult/models"
+	"teleconsult/models/files"
+	"teleconsult/models/modeltest"
+)
+
+// pngBytes is a PNG signature followed by filler: enough for sniffing.
+var pngBytes = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{7}, 600)...)
+
+func withFiles(t *testing.T, limit int64) func(*models.Options, *Config) {
+	return func(o *models.Options, c *Config) {
+		d, err := files.NewDisk(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Files, o.AttachmentMaxBytes, c.AttachmentMaxBytes = d, limit, limit
+	}
+}
+
+func (a *testAPI) upload(token, apptID, field, name string, body []byte) response {
+	a.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	_ = mw.WriteField("client_msg_id", "up-"+name)
+	fw, _ := mw.CreateFormFile(field, name)
+	_, _ = fw.Write(body)
+	_ = mw.Close()
+	req, _ := http.NewRequestWithContext(a.t.Context(), http.MethodPost, a.URL+"/api/v1/appointments/"+apptID+"/attachments", &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	return a.send(req)
+}
+
+func TestChatHistory(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d.Name, func(t *testing.T) { testChatHistory(t, newTestAPI(t, d.Open(t))) })
+	}
+}
+
+func testChatHistory(t *testing.T, a *testAPI) {
+	patient, pt := a.user(models.RolePatient, "hist-p@example.com")
+	doctor, dt := a.user(models.RoleDoctor, "hist-d@example.com")
+	_, st := a.user(models.RolePatient, "hist-s@example.com")
+	_, at := a.user(models.RoleAdmin, "hist-a@example.com")
+	appt := modeltest.MustAppointment(t, a.P, doctor, patient, time.Now().Add(time.Hour).Truncate(time.Minute), models.StatusBooked)
+	for i := 1; i <= 3; i++ {
+		if _, _, err := a.P.Chat.Send(t.Context(), models.Actor{UserID: patient.ID, Role: models.RolePatient},
+			models.SendInput{AppointmentID: appt.ID, ClientMsgID: fmt.Sprint(i), Text: fmt.Sprintf("message %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var page struct {
+		Items []struct {
+			Seq  int64
+			Text string
+		}
+		NextCursor *string `json:"next_cursor"`
+	}
+	a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages?limit=2", dt, nil).must(t, 200).decode(t, &page)
+	if len(page.Items) != 2 || page.Items[0].Seq != 3 || page.Items[1].Seq != 2 || page.NextCursor == nil || *page.NextCursor != "2" {
+		t.Fatalf("first page %+v", page)
+	}
+	a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages?before_seq=2", pt, nil).must(t, 200).decode(t, &page)
+	if len(page.Items) != 1 || page.Items[0].Text != "message 1" || page.NextCursor != nil {
+		t.Fatalf("second page %+v", page)
+	}
+	if r := a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages", st, nil); r.Status != 404 {
+		t.Fatalf("a stranger read the chat: %d %s", r.Status, r.Raw)
+	}
+	if r := a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages?before_seq=x", pt, nil); r.ErrorCode() != models.EINVALID {
+		t.Fatalf("bad before_seq: %d %s", r.Status, r.Raw)
+	}
+	a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages", at, nil).must(t, 200)
+	var n int64
+	a.DB.Model(&models.AuditEntry{}).Where("action = ? AND target_id = ?", "chat.read", appt.ID).Count(&n)
+	if n != 1 {
+		t.Fatalf("admin read of the chat audited %d times, want 1", n)
+	}
+}
+
+func TestAttachments(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewPostgres(t), withFiles(t, 4096))
+	patient, pt := a.user(models.RolePatient, "att-p@example.com")
+	doctor, dt := a.user(models.RoleDoctor, "att-d@example.com")
+	_, st := a.user(models.RolePatient, "att-s@example.com")
+	appt := modeltest.MustAppointment(t, a.P, doctor, patient, time.Now().Add(time.Hour).Truncate(time.Minute), models.StatusBooked)
+
+	var msg struct {
+		Seq        int64
+		Text       string
+		Attachment struct {
+			ID, URL     string
+			ContentType string `json:"content_type"`
+			Size        int64
+		}
+	}
+	a.upload(pt, appt.ID, "file", "scan.png", pngBytes).must(t, 201).decode(t, &msg)
+	if msg.Seq != 1 || msg.Attachment.ContentType != "image/png" || msg.Attachment.Size != int64(len(pngBytes)) || msg.Text != "scan.png" {
+		t.Fatalf("upload answered %+v", msg)
+	}
+	r := a.do("GET", msg.Attachment.URL, dt, nil).must(t, 200)
+	if !bytes.Equal(r.Raw, pngBytes) || r.Header.Get("Content-Type") != "image/png" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("download: %d bytes, type %q", len(r.Raw), r.Header.Get("Content-Type"))
+	}
+	if r := a.do("GET", msg.Attachment.URL, st, nil); r.Status != 404 {
+		t.Fatalf("a stranger downloaded an attachment: %d", r.Status)
+	}
+	if r := a.upload(st, appt.ID, "file", "x.png", pngBytes); r.Status != 403 && r.Status != 404 {
+		t.Fatalf("a stranger uploaded: %d %s", r.Status, r.Raw)
+	}
+
+	// Refused uploads store nothing.
+	if r := a.upload(pt, appt.ID, "file", "evil.html", []byte("<html><script>alert(1)</script></html>")); r.ErrorCode() != models.EINVALID {
+		t.Fatalf("html upload: %d %s", r.Status, r.Raw)
+	}
+	if r := a.upload(pt, appt.ID, "file", "big.png", append(pngBytes, make([]byte, 8192)...)); r.Status != 413 || r.ErrorCode() != models.ETOOLARGE {
+		t.Fatalf("oversized upload: %d %s", r.Status, r.Raw)
+	}
+	if r := a.upload(pt, appt.ID, "document", "x.png", pngBytes); r.ErrorCode() != models.EINVALID {
+		t.Fatalf("upload without a file field: %d %s", r.Status, r.Raw)
+	}
+	var count int64
+	a.DB.Model(&models.Message{}).Where("appointment_id = ?", appt.ID).Count(&count)
+	if count != 1 {
+		t.Fatalf("%d messages stored, want only the accepted upload", count)
+	}
+}
