@@ -180,9 +180,6 @@ func (c *Chat) Send(ctx context.Context, actor Actor, in SendInput) (Message, bo
 	if err != nil {
 		return Message{}, false, err
 	}
-	if _, err := c.room(ctx, actor, in.AppointmentID); err != nil {
-		return Message{}, false, err
-	}
 	return c.store(ctx, actor, in.AppointmentID, in.ClientMsgID, text, nil)
 }
 
@@ -200,11 +197,10 @@ func (c *Chat) existing(ctx context.Context, appointmentID, senderID, clientMsgI
 
 // store writes the message in one transaction: the appointment row's
 // last_seq is incremented under its row lock, which serialises the senders
-// of one room and leaves no gaps; the status is checked under that lock too.
+// of one room and leaves no gaps; membership and status are checked under
+// that lock too, and a refusal rolls the number back. A retry of a stored
+// client_msg_id (the insert hits the unique key) returns the stored message.
 func (c *Chat) store(ctx context.Context, actor Actor, appointmentID, clientMsgID, text string, att *Attachment) (Message, bool, error) {
-	if m, ok, err := c.existing(ctx, appointmentID, actor.UserID, clientMsgID); err != nil || ok {
-		return m, false, err
-	}
 	now := c.p.Opts.Clock.Now().UTC()
 	m := Message{ID: uuid.NewString(), AppointmentID: appointmentID, SenderID: actor.UserID, ClientMsgID: clientMsgID, Text: text, CreatedAt: now}
 	err := c.p.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -212,15 +208,21 @@ func (c *Chat) store(ctx context.Context, actor Actor, appointmentID, clientMsgI
 			LastSeq     int64
 			Status      AppointmentStatus
 			CompletedAt *time.Time
+			PatientID   string
+			DoctorID    string
 		}
-		res := tx.Raw("UPDATE appointments SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq, status, completed_at", appointmentID).Scan(&row)
+		res := tx.Raw("UPDATE appointments SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq, status, completed_at, patient_id, doctor_id", appointmentID).Scan(&row)
 		if res.Error != nil {
 			return res.Error
 		}
-		if res.RowsAffected == 0 {
+		a := Appointment{Status: row.Status, CompletedAt: row.CompletedAt, PatientID: row.PatientID, DoctorID: row.DoctorID}
+		switch {
+		case res.RowsAffected == 0:
 			return errNotFound
+		case !a.IsParticipant(actor.UserID):
+			return errForbiddenRoom
 		}
-		if err := c.canChat(Appointment{Status: row.Status, CompletedAt: row.CompletedAt}, now); err != nil {
+		if err := c.canChat(a, now); err != nil {
 			return err
 		}
 		m.Seq = row.LastSeq
@@ -233,8 +235,8 @@ func (c *Chat) store(ctx context.Context, actor Actor, appointmentID, clientMsgI
 		return tx.Create(&m).Error
 	})
 	if err != nil {
-		if AsError(err) == nil {
-			// Two retries of one message raced: the loser finds the winner's row.
+		if !errors.Is(err, errNotFound) && !errors.Is(err, errForbiddenRoom) {
+			// A retry of a stored message (perhaps after the chat closed).
 			if prev, ok, lookErr := c.existing(ctx, appointmentID, actor.UserID, clientMsgID); lookErr == nil && ok {
 				return prev, false, nil
 			}

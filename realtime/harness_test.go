@@ -20,14 +20,14 @@ import (
 
 // rig is a real Socket.IO server on a random loopback port over a real database.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	P     *models.Platform
 	RT    *realtime.Server
 	Clock *modeltest.Clock
 }
 
-func newRig(t *testing.T, db *database.DB, mutate ...func(*realtime.Options)) *rig {
+func newRig(t testing.TB, db *database.DB, mutate ...func(*realtime.Options)) *rig {
 	t.Helper()
 	clock := &modeltest.Clock{}
 	p := modeltest.NewPlatform(db, modeltest.Options(t, clock))
