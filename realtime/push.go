@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -26,19 +27,19 @@ func (s *Server) subscribe() {
 			if origin, ok := ctx.Value(originKey{}).(socket.SocketId); ok {
 				op = op.Except(socket.Room(origin))
 			}
-			_ = op.Emit("chat:message", wire.NewMessage(*m))
+			_ = op.Emit("chat:message", plainJSON(wire.NewMessage(*m)))
 		case models.EventChatRead:
 			_ = s.io.To(apptRoom(ev.Appointment.ID)).Emit("chat:read", map[string]any{
 				"appointment_id": ev.Appointment.ID, "user_id": ev.UserID, "seq": ev.ReadSeq})
 		case models.EventAppointmentStarted, models.EventAppointmentCompleted, models.EventAppointmentCancelled,
 			models.EventAppointmentNoShow, models.EventAppointmentRescheduled:
 			a := ev.Appointment
-			payload := map[string]any{"appointment_id": a.ID, "status": a.Status, "appointment": wire.NewAppointment(*a)}
+			payload := map[string]any{"appointment_id": a.ID, "status": string(a.Status), "appointment": plainJSON(wire.NewAppointment(*a))}
 			_ = s.io.To(apptRoom(a.ID), userRoom(a.PatientID), userRoom(a.DoctorID)).Emit("consultation:status", payload)
 		case models.EventDiagnosisReady:
 			a := ev.Appointment
 			_ = s.io.To(apptRoom(a.ID)).Emit("consultation:status", map[string]any{
-				"appointment_id": a.ID, "status": a.Status, "appointment": wire.NewAppointment(*a)})
+				"appointment_id": a.ID, "status": string(a.Status), "appointment": plainJSON(wire.NewAppointment(*a))})
 		case models.EventUserDisabled:
 			s.io.In(userRoom(ev.UserID)).DisconnectSockets(true)
 		}
@@ -53,4 +54,17 @@ func sleep(ctx context.Context, ms int) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// plainJSON turns a payload into maps, lists and scalars as its JSON
+// encoding has them. Broadcasts cross nodes through the Redis adapter as
+// MessagePack, which knows nothing of json tags or time.Time.
+func plainJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
 }

@@ -4,6 +4,7 @@
 package realtime
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -26,6 +27,9 @@ type Options struct {
 	Registry prometheus.Registerer
 	// Redis, when set, carries broadcasts between nodes (the Redis adapter).
 	Redis *rds.Client
+	// RedisChannel prefixes the adapter's channels (nodes of one
+	// deployment share it).
+	RedisChannel string
 	// AllowOrigin decides whether a browser page from origin may connect
 	// (the same rule as REST's CORS). Nil allows same-host pages only.
 	AllowOrigin func(origin, host string) bool
@@ -108,7 +112,11 @@ func New(p *models.Platform, opts Options) (*Server, error) {
 	if opts.Redis != nil {
 		rc := redisadapter.NewRedisClient(context.Background(), opts.Redis)
 		_ = rc.On("error", func(a ...any) { s.log.Warn("socket.io redis adapter", "err", a) })
-		so.SetAdapter(&adapter.RedisAdapterBuilder{Redis: rc, Opts: &adapter.RedisAdapterOptions{}})
+		ao := &adapter.RedisAdapterOptions{}
+		ao.SetKey(cmp.Or(opts.RedisChannel, "teleconsult-socket.io"))
+		ao.SetRequestsTimeout(3 * time.Second)
+		ao.SetPublishOnSpecificResponseChannel(true)
+		so.SetAdapter(&adapter.RedisAdapterBuilder{Redis: rc, Opts: ao})
 	}
 	s.io = socket.NewServer(nil, so)
 	s.io.Use(s.authenticate)
