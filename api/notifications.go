@@ -1,5 +1,78 @@
 package api
 
-import "github.com/gin-gonic/gin"
+import (
+	"net/http"
 
-func (s *Server) notificationRoutes(public, authed, admin *gin.RouterGroup) {}
+	"github.com/gin-gonic/gin"
+
+	"teleconsult/models"
+	"teleconsult/wire"
+)
+
+func (s *Server) notificationRoutes(public, authed, admin *gin.RouterGroup) {
+	authed.GET("/notifications", s.listNotifications)
+	authed.GET("/notifications/unread-count", s.unreadCount)
+	authed.POST("/notifications/read-all", s.readAllNotifications)
+	authed.POST("/notifications/:id/read", s.readNotification)
+	admin.POST("/announcements", s.announce)
+}
+
+func (s *Server) listNotifications(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	unread := c.Query("unread")
+	if unread != "" && unread != "true" && unread != "false" {
+		s.fail(c, models.InvalidFields(map[string]any{"unread": "must be true or false"}))
+		return
+	}
+	p, err := s.svc.Notifications.List(c.Request.Context(), actor(c), models.NotificationFilter{
+		UnreadOnly: unread == "true", Limit: limit, Cursor: c.Query("cursor")})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toList(p, wire.NewNotification))
+}
+
+func (s *Server) unreadCount(c *gin.Context) {
+	n, err := s.svc.Notifications.UnreadCount(c.Request.Context(), actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"count": n})
+}
+
+func (s *Server) readNotification(c *gin.Context) {
+	n, err := s.svc.Notifications.MarkRead(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, wire.NewNotification(n))
+}
+
+func (s *Server) readAllNotifications(c *gin.Context) {
+	if _, err := s.svc.Notifications.MarkAllRead(c.Request.Context(), actor(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) announce(c *gin.Context) {
+	var in models.AnnouncementInput
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	n, err := s.svc.Notifications.Announce(c.Request.Context(), actor(c), in)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, gin.H{"recipients": n})
+}

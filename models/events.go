@@ -22,6 +22,8 @@ const (
 	EventUserDisabled           EventKind = "user_disabled"
 	EventChatMessage            EventKind = "chat_message"
 	EventChatRead               EventKind = "chat_read"
+	EventNotified               EventKind = "notified"
+	EventCallSignal             EventKind = "call_signal"
 )
 
 // Event describes one domain change.
@@ -37,6 +39,10 @@ type Event struct {
 	Message *Message
 	// ReadSeq is how far UserID has read, for chat_read.
 	ReadSeq int64
+	// Notifications were just stored, for notified; Audience is set for
+	// an announcement ("all", "patients", "doctors").
+	Notifications []Notification
+	Audience      string
 	// UserID is the subject of user events.
 	UserID string
 	At     time.Time

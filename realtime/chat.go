@@ -222,7 +222,9 @@ func (s *Server) onDisconnecting(sock *socket.Socket, sess *session) {
 				sleep(ctx, 10)
 			}
 			if !s.userInRoom(ctx, r, sess.actor.UserID) {
-				s.io.To(r).Emit("consultation:presence", presence(strings.TrimPrefix(string(r), "appt:"), sess.actor.UserID, false))
+				id := strings.TrimPrefix(string(r), "appt:")
+				s.io.To(r).Emit("consultation:presence", presence(id, sess.actor.UserID, false))
+				s.endCallIfGone(r, id, sess.actor.UserID)
 			}
 		}
 	}()

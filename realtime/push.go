@@ -40,6 +40,8 @@ func (s *Server) subscribe() {
 			a := ev.Appointment
 			_ = s.io.To(apptRoom(a.ID)).Emit("consultation:status", map[string]any{
 				"appointment_id": a.ID, "status": string(a.Status), "appointment": plainJSON(wire.NewAppointment(*a))})
+		case models.EventNotified:
+			s.pushNotifications(ctx, ev)
 		case models.EventUserDisabled:
 			s.io.In(userRoom(ev.UserID)).DisconnectSockets(true)
 		}
@@ -68,3 +70,28 @@ func plainJSON(v any) any {
 	_ = json.Unmarshal(b, &out)
 	return out
 }
+
+// pushNotifications emits each stored notification to its user's devices.
+// An announcement's batch only goes to the users online now (one presence
+// look-up per batch, rather than one broadcast per recipient).
+func (s *Server) pushNotifications(ctx context.Context, ev models.Event) {
+	var online map[string]bool
+	if ev.Audience != "" {
+		room := socket.Room("role:all")
+		switch ev.Audience {
+		case models.AudiencePatients:
+			room = roleRoom(models.RolePatient)
+		case models.AudienceDoctors:
+			room = roleRoom(models.RoleDoctor)
+		}
+		online = s.onlineIn(ctx, room)
+	}
+	for _, n := range ev.Notifications {
+		if online != nil && !online[n.UserID] {
+			continue
+		}
+		_ = s.io.To(userRoom(n.UserID)).Emit("notification", plainJSON(wire.NewNotification(n)))
+	}
+}
+
+func roleRoom(r models.Role) socket.Room { return socket.Room("role:" + string(r)) }

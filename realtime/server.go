@@ -281,7 +281,7 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	s.gate.open(sock)
 	s.admitUser(sess.actor.UserID)
 	s.metrics.connected.Inc()
-	sock.Join(userRoom(sess.actor.UserID))
+	sock.Join(userRoom(sess.actor.UserID), roleRoom(sess.actor.Role), socket.Room("role:all"))
 	// The token's expiry ends the socket: the client reconnects with a fresh one.
 	sess.expiry = time.AfterFunc(max(sess.principal.ExpiresAt.Sub(s.p.Opts.Clock.Now()), 0), func() {
 		_ = sock.Emit("session:expired", map[string]any{"reason": "token_expired"})

@@ -107,3 +107,24 @@ func NewMessages(ms []models.Message) []Message {
 	}
 	return out
 }
+
+// Notification is one stored notification.
+type Notification struct {
+	ID        string         `json:"id"`
+	Kind      string         `json:"kind"`
+	Title     string         `json:"title"`
+	Body      string         `json:"body"`
+	Data      map[string]any `json:"data"`
+	ReadAt    *time.Time     `json:"read_at"`
+	CreatedAt time.Time      `json:"created_at"`
+}
+
+// NewNotification shapes a notification for clients.
+func NewNotification(n models.Notification) Notification {
+	out := Notification{ID: n.ID, Kind: string(n.Kind), Title: n.Title, Body: n.Body, Data: n.DataMap(), CreatedAt: n.CreatedAt.UTC()}
+	if n.ReadAt != nil {
+		t := n.ReadAt.UTC()
+		out.ReadAt = &t
+	}
+	return out
+}
