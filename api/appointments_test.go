@@ -314,7 +314,9 @@ func TestRescheduleAndCancel(t *testing.T) {
 	c.P.Events.Subscribe(func(_ context.Context, ev models.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		events = append(events, ev)
+		if ev.Appointment != nil {
+			events = append(events, ev)
+		}
 	})
 	mine := c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z")
 	c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-03T11:00:00Z")
