@@ -1,0 +1,56 @@
+import { describe, expect, it, vi } from "vitest";
+import { ApiError, Http } from "./http";
+
+function json(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
+}
+
+describe("Http", () => {
+  it("turns the contract's error shape into ApiError with fields", async () => {
+    const fetcher = vi.fn(async () =>
+      json(422, { error: { code: "invalid_request", message: "some fields are invalid", details: { fields: { email: "must be an email" } } } }),
+    );
+    const h = new Http("/api/v1", fetcher as unknown as typeof fetch);
+    const err = await h.post("/auth/register", {}).catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(422);
+    expect(err.code).toBe("invalid_request");
+    expect(err.fields).toEqual({ email: "must be an email" });
+  });
+
+  it("refreshes once on 401 and retries with the new token", async () => {
+    const calls: string[] = [];
+    const fetcher = vi.fn(async (url: string, init: RequestInit) => {
+      const auth = (init.headers as Record<string, string>)?.Authorization ?? "";
+      calls.push(`${init.method} ${url} ${auth}`);
+      if (url.endsWith("/auth/refresh")) return json(200, { access_token: "new", refresh_token: "r2", expires_in: 900, user: { id: "u" } });
+      return auth === "Bearer new" ? json(200, { ok: 1 }) : json(401, { error: { code: "unauthorized", message: "expired" } });
+    });
+    const h = new Http("/api/v1", fetcher as unknown as typeof fetch);
+    h.setToken("old");
+    const sessions: unknown[] = [];
+    h.onSession = (s) => sessions.push(s);
+    const [a, b] = await Promise.all([h.get("/me"), h.get("/appointments")]);
+    expect(a).toEqual({ ok: 1 });
+    expect(b).toEqual({ ok: 1 });
+    // Two requests failed at once, but only one refresh went out.
+    expect(calls.filter((c) => c.includes("/auth/refresh"))).toHaveLength(1);
+    expect(sessions).toHaveLength(1);
+    expect(h.getToken()).toBe("new");
+  });
+
+  it("gives up when the refresh fails and reports the session ended", async () => {
+    const fetcher = vi.fn(async (url: string) =>
+      url.endsWith("/auth/refresh") ? json(401, { error: { code: "unauthorized", message: "spent" } }) : json(401, { error: { code: "unauthorized", message: "expired" } }),
+    );
+    const h = new Http("/api/v1", fetcher as unknown as typeof fetch);
+    h.setToken("old");
+    let ended = false;
+    h.onSession = (s) => (ended = s === null);
+    const err = await h.get("/me").catch((e) => e);
+    expect(err.code).toBe("unauthorized");
+    expect(ended).toBe(true);
+    expect(h.getToken()).toBe("");
+    expect(fetcher).toHaveBeenCalledTimes(2);
+  });
+});
