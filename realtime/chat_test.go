@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -394,5 +395,40 @@ func TestDisablingAUserClosesTheirSockets(t *testing.T) {
 	case <-cl.Done():
 	case <-time.After(5 * time.Second):
 		t.Fatal("a disabled user's socket stayed open")
+	}
+}
+
+func TestForeignOriginAndSocketCap(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) {
+		o.MaxPerUser = 2
+		o.AllowOrigin = func(origin, host string) bool { return origin == "https://app.example" }
+	})
+	u := modeltest.MustUser(t, r.P, models.RolePatient, "cap@example.com")
+	tok := modeltest.MustToken(t, r.P, u)
+	dial := func(origin string) (*sioclient.Client, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		return sioclient.Dial(ctx, r.URL, sioclient.Options{Auth: map[string]any{"token": tok}, Header: h})
+	}
+	if _, err := dial("https://evil.example"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Fatalf("a page from a foreign origin connected: %v", err)
+	}
+	a, err := dial("https://app.example")
+	if err != nil {
+		t.Fatalf("the allowed origin was refused: %v", err)
+	}
+	defer a.Close()
+	b, err := dial("")
+	if err != nil {
+		t.Fatalf("a non-browser client (no Origin) was refused: %v", err)
+	}
+	defer b.Close()
+	var ce *sioclient.ConnectError
+	if _, err := dial(""); !errors.As(err, &ce) || ce.Message != models.ERATELIMITED {
+		t.Fatalf("a third socket over the cap of 2: %v", err)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	redisadapter "github.com/zishang520/socket.io/adapters/redis/v3"
 	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"teleconsult/models"
 )
@@ -100,6 +101,9 @@ func New(p *models.Platform, opts Options) (*Server, error) {
 	so.SetMaxHttpBufferSize(opts.MaxHTTPBufferSize)
 	so.SetAllowUpgrades(true)
 	so.SetConnectTimeout(10 * time.Second)
+	// checkOrigin below has already refused foreign pages; let the engine's
+	// WebSocket upgrade accept the origins it let through.
+	so.SetCors(&types.Cors{Origin: func(string) bool { return true }, Credentials: true})
 	s.gate = newHandshakeGate()
 	so.SetTransports(s.gate.transports())
 	if opts.RecoveryWindow > 0 {
