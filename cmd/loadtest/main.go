@@ -106,7 +106,11 @@ func run(ctx context.Context, c config) error {
 		if err := api.do(ctx, docTok, "GET", "/me", nil, &me); err != nil {
 			return err
 		}
-		var slots struct{ Items []struct{ StartsAt string `json:"starts_at"` } }
+		var slots struct {
+			Items []struct {
+				StartsAt string `json:"starts_at"`
+			}
+		}
 		if err := api.do(ctx, patTok, "GET", "/doctors/"+me.User.ID+"/slots", nil, &slots); err != nil || len(slots.Items) == 0 {
 			return fmt.Errorf("slots: %v (%d)", err, len(slots.Items))
 		}
