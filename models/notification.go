@@ -132,10 +132,10 @@ func (n *Notifications) onEvent(ctx context.Context, ev Event) {
 		}
 	case EventAppointmentStarted:
 		out = append(out, notification(a.PatientID, NotifyStarted, "Your consultation has started",
-			fmt.Sprintf("Dr. %s is waiting for you in the consultation room.", doctor), data, at))
+			fmt.Sprintf("%s is waiting for you in the consultation room.", doctor), data, at))
 	case EventDiagnosisReady:
 		out = append(out, notification(a.PatientID, NotifyDiagnosis, "Your diagnosis is ready",
-			fmt.Sprintf("Dr. %s has written up your consultation.", doctor), data, at))
+			fmt.Sprintf("%s has written up your consultation.", doctor), data, at))
 	}
 	if err := n.Send(ctx, out...); err != nil {
 		n.p.Opts.Log.ErrorContext(ctx, "store notifications", "kind", ev.Kind, "appointment_id", a.ID, "err", err)
@@ -357,7 +357,7 @@ func (n *Notifications) claim(ctx context.Context, a Appointment, offsets []int6
 		data := map[string]any{"appointment_id": a.ID, "starts_at": a.StartsAt.UTC().Format(time.RFC3339), "offset_seconds": int64(nearest / time.Second)}
 		out = []Notification{
 			notification(a.PatientID, NotifyReminder, "Upcoming consultation",
-				fmt.Sprintf("Your consultation with Dr. %s starts %s (%s).", personName(a.Doctor, "your doctor"), inHuman(a.StartsAt.Sub(now)), when(a.StartsAt, a.Patient)), data, now),
+				fmt.Sprintf("Your consultation with %s starts %s (%s).", personName(a.Doctor, "your doctor"), inHuman(a.StartsAt.Sub(now)), when(a.StartsAt, a.Patient)), data, now),
 			notification(a.DoctorID, NotifyReminder, "Upcoming consultation",
 				fmt.Sprintf("Your consultation with %s starts %s (%s).", personName(a.Patient, "a patient"), inHuman(a.StartsAt.Sub(now)), when(a.StartsAt, a.Doctor)), data, now),
 		}

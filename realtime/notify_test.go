@@ -128,3 +128,28 @@ func TestRemindersGoOutOnceAcrossSchedulers(t *testing.T) {
 		t.Fatalf("the started appointment has %d reminders, want 2", late)
 	}
 }
+
+func TestStatusChangesReachTheRoom(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t))
+	c := r.people(models.StatusBooked)
+	// An appointment starting in ten minutes, so the doctor may start it now.
+	appt := modeltest.MustAppointment(t, r.P, c.Doctor, c.Patient, time.Now().Add(10*time.Minute).Truncate(time.Minute), models.StatusBooked)
+	patient := r.dial(c.PatientT)
+	mustOK(t, patient, "consultation:join", map[string]any{"appointment_id": appt.ID})
+	doctor := models.Actor{UserID: c.Doctor.ID, Role: models.RoleDoctor}
+	if _, err := r.P.Appointments.Start(t.Context(), doctor, appt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, patient, "consultation:status"); got["appointment_id"] != appt.ID || got["status"] != "in_progress" {
+		t.Fatalf("status after start %v", got)
+	}
+	if got := next(t, patient, "notification"); got["kind"] != "consultation_started" {
+		t.Fatalf("patient notification %v", got)
+	}
+	if _, err := r.P.Appointments.Complete(t.Context(), doctor, appt.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := next(t, patient, "consultation:status"); got["status"] != "completed" {
+		t.Fatalf("status after completion %v", got)
+	}
+}

@@ -179,6 +179,9 @@ export class Call {
     this.peerState.value = "closed";
     this.phase.value = "idle";
     this.notice.value = reason;
+    setTimeout(() => {
+      if (this.phase.value === "idle" && this.notice.value === reason) this.notice.value = "";
+    }, 5000);
   }
 
   dispose() {
