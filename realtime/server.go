@@ -204,7 +204,8 @@ func (s *Server) Shutdown(ctx context.Context) {
 	})
 }
 
-// principalKey holds the authenticated user on a socket.
+// session is what a socket knows of its user: who, their event budget and
+// the timer that ends the socket when the token expires.
 type session struct {
 	principal models.Principal
 	actor     models.Actor
