@@ -4,7 +4,7 @@ GO    ?= go
 NPM   ?= npm
 BIN   := bin/teleconsult
 
-.PHONY: run build web web-deps test test-go test-web test-e2e bench lint clean
+.PHONY: run build web web-deps test test-go test-web test-e2e bench lint clean screenshots
 
 ## run: build the web app and start the server on SQLite with demo users
 run: web
@@ -32,6 +32,10 @@ test-web: web-deps
 	@if [ -f frontend/package.json ]; then \
 	  cd frontend && $(NPM) run test:unit && $(NPM) run build && $(NPM) run test:e2e; \
 	else echo "no web app in this tree: frontend/ is absent"; fi
+
+## screenshots: refresh docs/screenshots from the browser suite (on purpose only)
+screenshots: web-deps
+	cd frontend && $(NPM) run build && SCREENSHOTS_DIR=docs/screenshots $(NPM) run test:e2e
 
 ## bench: the chat-path benchmark on Postgres (see docs/benchmarks.md)
 bench:
