@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/database"
-	"teleconsult/models/modeltest"
+	"teleconsult/database"
+	"teleconsult/modeltest"
 )
 
 // clinic is a test world: a doctor working 09:00–17:00 UTC every day in

@@ -12,7 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 func TestRegisterLoginMe(t *testing.T) {

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/files"
-	"teleconsult/models/modeltest"
+	"teleconsult/files"
+	"teleconsult/modeltest"
 )
 
 // pngBytes is a PNG signature followed by filler: enough for sniffing.

@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"teleconsult/models"
-	"teleconsult/models/database"
-	"teleconsult/models/modeltest"
+	"teleconsult/database"
+	"teleconsult/modeltest"
 )
 
 // testAPI is the real REST server on a real database, reached over HTTP.

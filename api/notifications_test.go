@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 func TestNotificationsREST(t *testing.T) {

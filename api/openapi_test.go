@@ -9,7 +9,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 // The served OpenAPI document is valid and lists exactly the routes the

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 func TestWebAppServing(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"teleconsult/models/database"
-	"teleconsult/models/modeltest"
+	"teleconsult/database"
+	"teleconsult/modeltest"
 )
 
 func TestUpOnEmptyDatabaseThenNoop(t *testing.T) {

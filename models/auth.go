@@ -13,7 +13,7 @@ import (
 	"github.com/google/uuid"
 	"gorm.io/gorm"
 
-	"teleconsult/models/token"
+	"teleconsult/token"
 )
 
 // RefreshToken is the stored (hashed) form of an opaque refresh token. Tokens

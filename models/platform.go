@@ -8,7 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
-	"teleconsult/models/token"
+	"teleconsult/token"
 )
 
 // Options are the settings and collaborators every service draws on.

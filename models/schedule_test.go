@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 func mustTime(t *testing.T, s string) time.Time {

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
-	"teleconsult/models/token"
+	"teleconsult/modeltest"
+	"teleconsult/token"
 	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
 )

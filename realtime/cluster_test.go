@@ -6,7 +6,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 	"teleconsult/realtime"
 )
 

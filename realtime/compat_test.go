@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 // The official JavaScript client (socket.io-client 4.x) connects, joins,

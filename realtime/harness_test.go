@@ -12,8 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"teleconsult/models"
-	"teleconsult/models/database"
-	"teleconsult/models/modeltest"
+	"teleconsult/database"
+	"teleconsult/modeltest"
 	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
 )

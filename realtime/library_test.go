@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
 )

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 	"teleconsult/realtime/sioclient"
 )
 

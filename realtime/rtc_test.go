@@ -14,7 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"teleconsult/models"
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 	"teleconsult/realtime/sioclient"
 )
 

@@ -18,9 +18,9 @@ import (
 
 	"teleconsult/api"
 	"teleconsult/models"
-	"teleconsult/models/database"
-	"teleconsult/models/ratelimit"
-	"teleconsult/models/token"
+	"teleconsult/database"
+	"teleconsult/ratelimit"
+	"teleconsult/token"
 )
 
 // app is everything the server is made of, wired once.

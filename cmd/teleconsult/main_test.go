@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"teleconsult/models/modeltest"
+	"teleconsult/modeltest"
 )
 
 func envOf(m map[string]string) func(string) string {

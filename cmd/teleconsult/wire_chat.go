@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 
 	"teleconsult/models"
-	"teleconsult/models/files"
+	"teleconsult/files"
 )
 
 // buildChat wires chat and attachments (nothing runs in the background).

@@ -9,9 +9,9 @@ import (
 	"github.com/alexedwards/argon2id"
 
 	"teleconsult/models"
-	"teleconsult/models/database"
-	"teleconsult/models/ratelimit"
-	"teleconsult/models/token"
+	"teleconsult/database"
+	"teleconsult/ratelimit"
+	"teleconsult/token"
 )
 
 // Clock is a settable clock for tests. The zero value reads the real time

@@ -20,7 +20,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for admin statements
 
-	"teleconsult/models/database"
+	"teleconsult/database"
 )
 
 // DefaultPostgresURL is used when TEST_DATABASE_URL is unset.
