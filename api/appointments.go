@@ -10,35 +10,31 @@ import (
 	"teleconsult/wire"
 )
 
-type appointmentDTO = wire.Appointment
-
-func toAppointment(a models.Appointment) appointmentDTO { return wire.NewAppointment(a) }
-
 func (s *Server) appointmentRoutes(public, authed, admin *gin.RouterGroup) {
 	authed.POST("/appointments", s.bookAppointment)
 	authed.GET("/appointments", s.listAppointments)
 	authed.GET("/appointments/:id", s.getAppointment)
 	authed.POST("/appointments/:id/cancel", s.cancelAppointment)
 	authed.POST("/appointments/:id/reschedule", s.rescheduleAppointment)
-	authed.POST("/appointments/:id/start", s.appointmentAction((*models.Appointments).Start))
-	authed.POST("/appointments/:id/complete", s.appointmentAction((*models.Appointments).Complete))
-	authed.POST("/appointments/:id/no-show", s.appointmentAction((*models.Appointments).NoShow))
+	authed.POST("/appointments/:id/start", s.appointmentAction(models.AppointmentService.Start))
+	authed.POST("/appointments/:id/complete", s.appointmentAction(models.AppointmentService.Complete))
+	authed.POST("/appointments/:id/no-show", s.appointmentAction(models.AppointmentService.NoShow))
 	authed.POST("/appointments/:id/diagnosis", s.setDiagnosis)
 	admin.GET("/appointments", s.listAppointments)
 }
 
 func (s *Server) bookAppointment(c *gin.Context) {
-	var in models.BookInput
+	var in wire.BookRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.svc.Appointments.Book(c.Request.Context(), actor(c), in)
+	a, err := s.svc.Appointments.Book(c.Request.Context(), actor(c), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toAppointment(a))
+	s.reply(c, http.StatusCreated, wire.NewAppointment(a))
 }
 
 func (s *Server) listAppointments(c *gin.Context) {
@@ -55,23 +51,23 @@ func (s *Server) listAppointments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toList(p, toAppointment))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewAppointment))
 }
 
 func (s *Server) getAppointment(c *gin.Context) {
-	a, err := s.svc.Appointments.GetForParticipant(c.Request.Context(), actor(c), c.Param("id"))
+	a, err := s.svc.Appointments.Get(c.Request.Context(), actor(c), c.Param("id"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toAppointment(a))
+	s.reply(c, http.StatusOK, wire.NewAppointment(a))
 }
 
 // appointmentAction serves the body-less lifecycle actions.
-func (s *Server) appointmentAction(op func(*models.Appointments, context.Context, models.Actor, string) (models.Appointment, error)) gin.HandlerFunc {
+func (s *Server) appointmentAction(op func(models.AppointmentService, context.Context, models.Actor, string) (models.Appointment, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if c.Request.ContentLength > 0 {
-			var empty struct{}
+			var empty wire.Empty
 			if err := decodeJSON(c, &empty); err != nil {
 				s.fail(c, err)
 				return
@@ -82,50 +78,50 @@ func (s *Server) appointmentAction(op func(*models.Appointments, context.Context
 			s.fail(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, toAppointment(a))
+		s.reply(c, http.StatusOK, wire.NewAppointment(a))
 	}
 }
 
 func (s *Server) cancelAppointment(c *gin.Context) {
-	var in models.CancelInput
+	var in wire.CancelRequest
 	if c.Request.ContentLength != 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			s.fail(c, err)
 			return
 		}
 	}
-	a, err := s.svc.Appointments.Cancel(c.Request.Context(), actor(c), c.Param("id"), in)
+	a, err := s.svc.Appointments.Cancel(c.Request.Context(), actor(c), c.Param("id"), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toAppointment(a))
+	s.reply(c, http.StatusOK, wire.NewAppointment(a))
 }
 
 func (s *Server) rescheduleAppointment(c *gin.Context) {
-	var in models.RescheduleInput
+	var in wire.RescheduleRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.svc.Appointments.Reschedule(c.Request.Context(), actor(c), c.Param("id"), in)
+	a, err := s.svc.Appointments.Reschedule(c.Request.Context(), actor(c), c.Param("id"), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toAppointment(a))
+	s.reply(c, http.StatusOK, wire.NewAppointment(a))
 }
 
 func (s *Server) setDiagnosis(c *gin.Context) {
-	var in models.DiagnosisInput
+	var in wire.DiagnosisRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	a, err := s.svc.Appointments.SetDiagnosis(c.Request.Context(), actor(c), c.Param("id"), in)
+	a, err := s.svc.Appointments.SetDiagnosis(c.Request.Context(), actor(c), c.Param("id"), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toAppointment(a))
+	s.reply(c, http.StatusOK, wire.NewAppointment(a))
 }

@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"teleconsult/models"
 	"teleconsult/database"
+	"teleconsult/models"
 	"teleconsult/modeltest"
+	"teleconsult/wire"
 )
 
 // clinic is a test world: a doctor working 09:00–17:00 UTC every day in
@@ -90,7 +91,7 @@ func TestConcurrentBookingOfOneSlot(t *testing.T) {
 				t.Fatalf("%d bookings succeeded, want exactly 1", created)
 			}
 			var count int64
-			c.DB.Model(&models.Appointment{}).Where("doctor_id = ? AND status = 'booked'", c.doctor.ID).Count(&count)
+			c.DB.Table("appointments").Where("doctor_id = ? AND status = 'booked'", c.doctor.ID).Count(&count)
 			if count != 1 {
 				t.Fatalf("%d appointments stored", count)
 			}
@@ -101,7 +102,7 @@ func TestConcurrentBookingOfOneSlot(t *testing.T) {
 func TestSlotsAndBookingRules(t *testing.T) {
 	c := newClinic(t, modeltest.NewPostgres(t))
 	slotsOf := func(from, to string) []string {
-		var l listDTO[slotDTO]
+		var l wire.List[wire.Slot]
 		c.do("GET", "/api/v1/doctors/"+c.doctor.ID+"/slots?from="+from+"&to="+to, "", nil).must(t, 200).decode(t, &l)
 		out := make([]string, len(l.Items))
 		for i, s := range l.Items {
@@ -196,7 +197,7 @@ func TestInvalidSchedulesChangeNothing(t *testing.T) {
 // setStatus forces an appointment into a status for matrix tests.
 func (c *clinic) setStatus(t *testing.T, id string, st models.AppointmentStatus) {
 	t.Helper()
-	if err := c.DB.Model(&models.Appointment{}).Where("id = ?", id).Update("status", st).Error; err != nil {
+	if err := c.DB.Table("appointments").Where("id = ?", id).Update("status", st).Error; err != nil {
 		t.Fatal(err)
 	}
 }
@@ -226,7 +227,7 @@ func TestTransitionMatrix(t *testing.T) {
 				// A fresh booking per case, then forced into "from"; the doctor acts.
 				c.Clock.Set(clinicNow)
 				id := c.mustBook(t, c.patTok, c.doctor.ID, fmt.Sprintf("2026-03-%02dT09:00:00Z", 5+n%20))
-				c.DB.Model(&models.Appointment{}).Where("id = ?", id).Updates(map[string]any{"starts_at": time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute), "ends_at": time.Date(2026, 3, 3, 8, 30, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute)})
+				c.DB.Table("appointments").Where("id = ?", id).Updates(map[string]any{"starts_at": time.Date(2026, 3, 3, 8, 0, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute), "ends_at": time.Date(2026, 3, 3, 8, 30, 0, 0, time.UTC).Add(time.Duration(n) * time.Minute)})
 				c.Clock.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC))
 				c.setStatus(t, id, from)
 				tok := c.docTok
@@ -291,7 +292,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 
 	// Admin reads are audited; status changes are audited with the request id.
 	c.do("GET", "/api/v1/appointments/"+id, c.adminTok, nil).must(t, 200)
-	var log listDTO[auditEntryDTO]
+	var log wire.List[wire.AuditEntry]
 	c.do("GET", "/api/v1/admin/audit-log?target_id="+id, c.adminTok, nil).must(t, 200).decode(t, &log)
 	actions := map[string]bool{}
 	for _, e := range log.Items {
@@ -311,12 +312,13 @@ func TestRescheduleAndCancel(t *testing.T) {
 	c := newClinic(t, modeltest.NewSQLite(t))
 	var events []models.Event
 	var mu sync.Mutex
-	c.P.Events.Subscribe(func(_ context.Context, ev models.Event) {
+	c.P.Outbox.Subscribe("test", func(_ context.Context, env models.Envelope) error {
 		mu.Lock()
 		defer mu.Unlock()
-		if ev.Appointment != nil {
-			events = append(events, ev)
+		if _, ok := models.AppointmentOf(env.Event); ok {
+			events = append(events, env.Event)
 		}
+		return nil
 	})
 	mine := c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z")
 	c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-03T11:00:00Z")
@@ -338,7 +340,7 @@ func TestRescheduleAndCancel(t *testing.T) {
 	c.do("POST", "/api/v1/appointments/"+mine+"/cancel", c.patTok, map[string]any{"reason": "feeling better"}).must(t, 200)
 	c.do("POST", "/api/v1/appointments/"+mine+"/cancel", c.patTok, map[string]any{}).must(t, 409)
 
-	var l listDTO[appointmentDTO]
+	var l wire.List[wire.Appointment]
 	c.do("GET", "/api/v1/appointments?status=booked", c.docTok, nil).must(t, 200).decode(t, &l)
 	if len(l.Items) != 2 {
 		t.Fatalf("doctor's booked list: %+v", l.Items)
@@ -353,13 +355,13 @@ func TestRescheduleAndCancel(t *testing.T) {
 	defer mu.Unlock()
 	kinds := []string{}
 	for _, ev := range events {
-		kinds = append(kinds, string(ev.Kind))
+		kinds = append(kinds, string(ev.EventKind()))
 	}
 	want := "appointment_booked appointment_booked appointment_rescheduled appointment_booked appointment_cancelled"
 	if strings.Join(kinds, " ") != want {
 		t.Fatalf("events %v, want %s", kinds, want)
 	}
-	if events[2].PreviousStartsAt.Format(time.RFC3339) != "2026-03-03T10:00:00Z" || events[2].Appointment.Patient == nil {
+	if ev, ok := events[2].(models.AppointmentRescheduled); !ok || ev.PreviousStartsAt.Format(time.RFC3339) != "2026-03-03T10:00:00Z" || ev.Appointment.Patient == nil {
 		t.Fatalf("rescheduled event: %+v", events[2])
 	}
 }
@@ -382,7 +384,7 @@ func TestNoShowSweep(t *testing.T) {
 
 func TestDoctorDirectory(t *testing.T) {
 	c := newClinic(t, modeltest.NewSQLite(t))
-	var l listDTO[doctorDTO]
+	var l wire.List[wire.Doctor]
 	c.do("GET", "/api/v1/doctors", "", nil).must(t, 200).decode(t, &l)
 	if len(l.Items) != 2 || l.Items[0].SlotMinutes != 30 || l.Items[0].TimeZone != "UTC" {
 		t.Fatalf("directory: %+v", l.Items)

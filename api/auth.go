@@ -7,32 +7,33 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 // refreshCookie carries the refresh token for browsers, out of scripts' reach.
 const refreshCookie = "tc_refresh"
 
 func (s *Server) register(c *gin.Context) {
-	var in models.RegisterInput
+	var in wire.RegisterRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u, err := s.svc.Users.Register(c.Request.Context(), in)
+	u, err := s.svc.Users.Register(c.Request.Context(), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, userEnvelope{User: toUser(u)})
+	s.reply(c, http.StatusCreated, wire.UserEnvelope{User: wire.NewUser(u)})
 }
 
 func (s *Server) login(c *gin.Context) {
-	var in models.LoginInput
+	var in wire.LoginRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	sess, err := s.svc.Auth.Login(c.Request.Context(), in, c.ClientIP())
+	sess, err := s.svc.Auth.Login(c.Request.Context(), in.Input(), c.ClientIP())
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -40,13 +41,9 @@ func (s *Server) login(c *gin.Context) {
 	s.writeSession(c, sess)
 }
 
-type refreshRequest struct {
-	RefreshToken string `json:"refresh_token"`
-}
-
 // refreshToken reads the token from the body or, failing that, the cookie.
 func (s *Server) refreshToken(c *gin.Context) (string, error) {
-	var in refreshRequest
+	var in wire.RefreshRequest
 	if c.Request.ContentLength != 0 {
 		if err := decodeJSON(c, &in); err != nil {
 			return "", err
@@ -91,10 +88,7 @@ func (s *Server) writeSession(c *gin.Context, sess models.Session) {
 	c.SetSameSite(http.SameSiteStrictMode)
 	c.SetCookie(refreshCookie, sess.RefreshToken, int(s.cfg.RefreshTTL.Seconds()), "/api/v1/auth", "", s.cfg.SecureCookies, true)
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, sessionDTO{
-		AccessToken: sess.AccessToken, RefreshToken: sess.RefreshToken, TokenType: "Bearer",
-		ExpiresIn: int(sess.ExpiresIn.Seconds()), User: toUser(sess.User),
-	})
+	s.reply(c, http.StatusOK, wire.NewSession(sess))
 }
 
 func (s *Server) clearRefreshCookie(c *gin.Context) {
@@ -104,21 +98,21 @@ func (s *Server) clearRefreshCookie(c *gin.Context) {
 
 func (s *Server) getMe(c *gin.Context) {
 	p, _ := principal(c)
-	c.JSON(http.StatusOK, userEnvelope{User: toUser(p.User)})
+	s.reply(c, http.StatusOK, wire.UserEnvelope{User: wire.NewUser(p.User)})
 }
 
 func (s *Server) patchMe(c *gin.Context) {
-	var in models.UpdateProfileInput
+	var in wire.UpdateProfileRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u, err := s.svc.Users.UpdateProfile(c.Request.Context(), actor(c), in)
+	u, err := s.svc.Users.UpdateProfile(c.Request.Context(), actor(c), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, userEnvelope{User: toUser(u)})
+	s.reply(c, http.StatusOK, wire.UserEnvelope{User: wire.NewUser(u)})
 }
 
 func (s *Server) adminListUsers(c *gin.Context) {
@@ -134,21 +128,21 @@ func (s *Server) adminListUsers(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toList(p, toUser))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewUser))
 }
 
 func (s *Server) adminCreateUser(c *gin.Context) {
-	var in models.CreateUserInput
+	var in wire.CreateUserRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u, err := s.svc.Users.Create(c.Request.Context(), actor(c), in)
+	u, err := s.svc.Users.Create(c.Request.Context(), actor(c), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, userEnvelope{User: toUser(u)})
+	s.reply(c, http.StatusCreated, wire.UserEnvelope{User: wire.NewUser(u)})
 }
 
 func (s *Server) adminGetUser(c *gin.Context) {
@@ -157,21 +151,21 @@ func (s *Server) adminGetUser(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, userEnvelope{User: toUser(u)})
+	s.reply(c, http.StatusOK, wire.UserEnvelope{User: wire.NewUser(u)})
 }
 
 func (s *Server) adminUpdateUser(c *gin.Context) {
-	var in models.AdminUpdateUserInput
+	var in wire.AdminUpdateUserRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	u, err := s.svc.Users.AdminUpdate(c.Request.Context(), actor(c), c.Param("id"), in)
+	u, err := s.svc.Users.AdminUpdate(c.Request.Context(), actor(c), c.Param("id"), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, userEnvelope{User: toUser(u)})
+	s.reply(c, http.StatusOK, wire.UserEnvelope{User: wire.NewUser(u)})
 }
 
 func (s *Server) adminAuditLog(c *gin.Context) {
@@ -188,7 +182,7 @@ func (s *Server) adminAuditLog(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toList(p, toAuditEntry))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewAuditEntry))
 }
 
 // queryInt parses an optional integer query parameter (0 when absent).

@@ -13,6 +13,7 @@ import (
 
 	"teleconsult/models"
 	"teleconsult/modeltest"
+	"teleconsult/wire"
 )
 
 func TestRegisterLoginMe(t *testing.T) {
@@ -222,12 +223,12 @@ func TestAdminUsers(t *testing.T) {
 	for i := range 3 {
 		a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "u" + string(rune('a'+i)) + "@example.com", "password": "password-123", "name": "U"}).must(t, 201)
 	}
-	var page listDTO[userDTO]
+	var page wire.List[wire.User]
 	a.do("GET", "/api/v1/admin/users?role=patient&limit=2", admin, nil).must(t, 200).decode(t, &page)
 	if len(page.Items) != 2 || page.NextCursor == nil {
 		t.Fatalf("first page: %+v", page)
 	}
-	var page2 listDTO[userDTO]
+	var page2 wire.List[wire.User]
 	a.do("GET", "/api/v1/admin/users?role=patient&limit=2&cursor="+*page.NextCursor, admin, nil).must(t, 200).decode(t, &page2)
 	if len(page2.Items) != 2 || page2.NextCursor != nil || page2.Items[0].ID == page.Items[1].ID {
 		t.Fatalf("second page: %+v", page2)
@@ -294,7 +295,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 				})
 			}
 			var n int64
-			if err := a.DB.Model(&models.User{}).Count(&n).Error; err != nil || n != 0 {
+			if err := a.DB.Table("users").Count(&n).Error; err != nil || n != 0 {
 				t.Fatalf("bad input wrote %d users (err %v)", n, err)
 			}
 			// The injection string as a login is just a failed login; the table is intact.

@@ -4,13 +4,9 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-)
 
-type iceServerDTO struct {
-	URLs       []string `json:"urls"`
-	Username   string   `json:"username,omitempty"`
-	Credential string   `json:"credential,omitempty"`
-}
+	"teleconsult/wire"
+)
 
 func (s *Server) callRoutes(public, authed, admin *gin.RouterGroup) {
 	authed.GET("/rtc/ice-servers", s.iceServers)
@@ -18,11 +14,7 @@ func (s *Server) callRoutes(public, authed, admin *gin.RouterGroup) {
 
 // iceServers hands out STUN/TURN servers with short-lived TURN credentials.
 func (s *Server) iceServers(c *gin.Context) {
-	servers, ttl := s.svc.Calls.ICEServers(actor(c))
-	out := make([]iceServerDTO, 0, len(servers))
-	for _, sv := range servers {
-		out = append(out, iceServerDTO{URLs: sv.URLs, Username: sv.Username, Credential: sv.Credential})
-	}
+	servers, ttl := s.svc.ICE.Servers(actor(c), s.svc.Clock.Now())
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"ice_servers": out, "ttl": int64(ttl.Seconds())})
+	s.reply(c, http.StatusOK, wire.NewICEServers(servers, ttl))
 }

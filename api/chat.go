@@ -44,7 +44,7 @@ func (s *Server) listMessages(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toList(p, wire.NewMessage))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewMessage))
 }
 
 // uploadAttachment takes multipart field "file" (and optional "text" and
@@ -88,8 +88,10 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 			status := http.StatusCreated
 			if !created {
 				status = http.StatusOK
+			} else if s.live != nil {
+				s.live.MessagePosted(c.Request.Context(), m)
 			}
-			c.JSON(status, wire.NewMessage(m))
+			s.reply(c, status, wire.NewMessage(m))
 			return
 		}
 	}

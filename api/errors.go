@@ -1,13 +1,16 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 // statusOf maps every domain error code to its HTTP status: the one table
@@ -39,16 +42,6 @@ func malformed(message string, details map[string]any) error {
 	return &malformedError{err: &models.Error{Code: models.EINVALID, Message: message, Details: details}}
 }
 
-type errorBody struct {
-	Error errorPayload `json:"error"`
-}
-
-type errorPayload struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
-}
-
 // fail answers with err in the contract's error shape. Internal errors are
 // logged with the request id and shown only as "internal error".
 func (s *Server) fail(c *gin.Context, err error) {
@@ -67,5 +60,16 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if e.RetryAfterSeconds > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfterSeconds))
 	}
-	c.AbortWithStatusJSON(status, errorBody{Error: errorPayload{Code: e.Code, Message: e.Message, Details: e.Details}})
+	c.AbortWithStatusJSON(status, wire.ErrorBody{Error: wire.Error{Code: e.Code, Message: e.Message, Details: e.Details}})
+}
+
+// reply encodes v before anything is written, so an encoding failure is a
+// 500 in the error shape (and logged) rather than a half-written answer.
+func (s *Server) reply(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		s.fail(c, fmt.Errorf("encode response: %w", err))
+		return
+	}
+	c.Data(status, "application/json; charset=utf-8", b)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -12,8 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"teleconsult/models"
 	"teleconsult/database"
+	"teleconsult/models"
 	"teleconsult/modeltest"
 )
 
@@ -22,22 +23,25 @@ type testAPI struct {
 	t     *testing.T
 	URL   string
 	DB    *database.DB
-	P     *models.Platform
+	P     *modeltest.Services
 	Clock *modeltest.Clock
 	srv   *Server
 }
 
 // newTestAPI boots the REST server on db. mutate may adjust options.
-func newTestAPI(t *testing.T, db *database.DB, mutate ...func(*models.Options, *Config)) *testAPI {
+func newTestAPI(t *testing.T, db *database.DB, mutate ...func(*modeltest.Options, *Config)) *testAPI {
 	t.Helper()
 	clock := &modeltest.Clock{}
-	opts := modeltest.Options(t, clock)
+	opts := modeltest.DefaultOptions(t, clock)
 	cfg := Config{BodyLimit: 1 << 20, RefreshTTL: opts.RefreshTTL, AttachmentMaxBytes: opts.AttachmentMaxBytes}
 	for _, m := range mutate {
 		m(&opts, &cfg)
 	}
-	p := modeltest.NewPlatform(db, opts)
-	srv, err := New(p, Options{Config: cfg, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
+	p := modeltest.NewServices(db, opts)
+	p.RecordNotifications()
+	svc := Services{Users: p.Users, Auth: p.Auth, Schedules: p.Schedules, Appointments: p.Appointments, Chat: p.Chat,
+		Notifications: p.Notifications, Audit: p.Audit, Stats: p.Stats, ICE: opts.ICE, Clock: clock}
+	srv, err := New(svc, Options{Config: cfg, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
 		Ready: []ReadyCheck{{Name: "database", Check: db.Ping}}})
 	if err != nil {
 		t.Fatal(err)
@@ -108,6 +112,14 @@ func (a *testAPI) send(req *http.Request) response {
 		a.t.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer res.Body.Close()
+	// What the request raised reaches the notification store before the
+	// test looks, as the dispatcher of a running server would soon after.
+	// (A test that closed the database sees the error in its own checks.)
+	for {
+		if n, err := a.P.Outbox.DispatchOnce(context.Background()); err != nil || n == 0 {
+			break
+		}
+	}
 	raw, _ := io.ReadAll(res.Body)
 	r := response{Status: res.StatusCode, Header: res.Header, Raw: raw}
 	if len(raw) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {

@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 const (
@@ -73,7 +74,7 @@ func (s *Server) recovery() gin.HandlerFunc {
 				}
 				s.log.ErrorContext(c.Request.Context(), "panic in handler", "request_id", requestID(c), "path", c.Request.URL.Path, "panic", r)
 				if !c.Writer.Written() {
-					c.AbortWithStatusJSON(http.StatusInternalServerError, errorBody{Error: errorPayload{Code: models.EINTERNAL, Message: "internal error"}})
+					c.AbortWithStatusJSON(http.StatusInternalServerError, wire.ErrorBody{Error: wire.Error{Code: models.EINTERNAL, Message: "internal error"}})
 				} else {
 					c.Abort()
 				}

@@ -34,7 +34,7 @@ func (s *Server) listNotifications(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toList(p, wire.NewNotification))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewNotification))
 }
 
 func (s *Server) unreadCount(c *gin.Context) {
@@ -43,7 +43,7 @@ func (s *Server) unreadCount(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"count": n})
+	s.reply(c, http.StatusOK, wire.UnreadCount{Count: n})
 }
 
 func (s *Server) readNotification(c *gin.Context) {
@@ -52,7 +52,7 @@ func (s *Server) readNotification(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, wire.NewNotification(n))
+	s.reply(c, http.StatusOK, wire.NewNotification(n))
 }
 
 func (s *Server) readAllNotifications(c *gin.Context) {
@@ -64,15 +64,15 @@ func (s *Server) readAllNotifications(c *gin.Context) {
 }
 
 func (s *Server) announce(c *gin.Context) {
-	var in models.AnnouncementInput
+	var in wire.AnnouncementRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	n, err := s.svc.Notifications.Announce(c.Request.Context(), actor(c), in)
+	n, err := s.svc.Notifications.Announce(c.Request.Context(), actor(c), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusAccepted, gin.H{"recipients": n})
+	s.reply(c, http.StatusAccepted, wire.Recipients{Recipients: n})
 }

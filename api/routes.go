@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 func (s *Server) routes() {
@@ -48,7 +49,7 @@ func (s *Server) routes() {
 	s.callRoutes(v1, authed, admin)
 
 	e.NoMethod(func(c *gin.Context) {
-		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, errorBody{Error: errorPayload{Code: models.EINVALID, Message: "this endpoint does not take that method"}})
+		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, wire.ErrorBody{Error: wire.Error{Code: models.EINVALID, Message: "this endpoint does not take that method"}})
 	})
 	e.NoRoute(func(c *gin.Context) {
 		p := c.Request.URL.Path

@@ -7,48 +7,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
-
-type doctorDTO struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Specialty   string `json:"specialty"`
-	Bio         string `json:"bio"`
-	TimeZone    string `json:"time_zone"`
-	SlotMinutes int    `json:"slot_minutes"`
-}
-
-func toDoctor(d models.Doctor) doctorDTO {
-	out := doctorDTO{ID: d.ID, Name: d.Name, TimeZone: d.ScheduleTimeZone, SlotMinutes: d.SlotMinutes}
-	if d.User.Doctor != nil {
-		out.Specialty, out.Bio = d.User.Doctor.Specialty, d.User.Doctor.Bio
-	}
-	return out
-}
-
-type slotDTO struct {
-	StartsAt time.Time `json:"starts_at"`
-	EndsAt   time.Time `json:"ends_at"`
-}
-
-type scheduleDTO struct {
-	TimeZone                 string                `json:"time_zone"`
-	SlotMinutes              int                   `json:"slot_minutes"`
-	Rules                    []models.ScheduleRule `json:"rules"`
-	UpdatedAt                *time.Time            `json:"updated_at,omitempty"`
-	AppointmentsOutsideHours *int                  `json:"appointments_outside_hours,omitempty"`
-}
-
-type timeOffDTO struct {
-	ID       string    `json:"id"`
-	StartsAt time.Time `json:"starts_at"`
-	EndsAt   time.Time `json:"ends_at"`
-	Reason   string    `json:"reason"`
-}
-
-func toTimeOff(t models.TimeOff) timeOffDTO {
-	return timeOffDTO{ID: t.ID, StartsAt: t.StartsAt.UTC(), EndsAt: t.EndsAt.UTC(), Reason: t.Reason}
-}
 
 func (s *Server) scheduleRoutes(public, authed, admin *gin.RouterGroup) {
 	public.GET("/doctors", s.listDoctors)
@@ -76,7 +36,7 @@ func (s *Server) listDoctors(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toList(p, toDoctor))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewDoctor))
 }
 
 func (s *Server) getDoctor(c *gin.Context) {
@@ -85,7 +45,7 @@ func (s *Server) getDoctor(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toDoctor(d))
+	s.reply(c, http.StatusOK, wire.NewDoctor(d))
 }
 
 // queryTime parses an optional RFC 3339 query parameter.
@@ -102,7 +62,7 @@ func queryTime(c *gin.Context, name string, def time.Time) (time.Time, error) {
 }
 
 func (s *Server) doctorSlots(c *gin.Context) {
-	now := s.svc.Opts.Clock.Now()
+	now := s.svc.Clock.Now()
 	from, err := queryTime(c, "from", now)
 	if err != nil {
 		s.fail(c, err)
@@ -118,46 +78,37 @@ func (s *Server) doctorSlots(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := listDTO[slotDTO]{Items: make([]slotDTO, len(slots))}
-	for i, sl := range slots {
-		out.Items[i] = slotDTO{StartsAt: sl.StartsAt, EndsAt: sl.EndsAt}
-	}
-	c.JSON(http.StatusOK, out)
-}
-
-func toSchedule(sc models.Schedule) scheduleDTO {
-	u := sc.UpdatedAt.UTC()
-	return scheduleDTO{TimeZone: sc.TimeZone, SlotMinutes: sc.SlotMinutes, Rules: sc.Rules, UpdatedAt: &u}
+	s.reply(c, http.StatusOK, wire.ListOf(slots, wire.NewSlot))
 }
 
 func (s *Server) getMySchedule(c *gin.Context) {
 	sc, err := s.svc.Schedules.Get(c.Request.Context(), actor(c).UserID)
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		p, _ := principal(c)
-		c.JSON(http.StatusOK, scheduleDTO{TimeZone: p.User.TimeZone, SlotMinutes: 30, Rules: []models.ScheduleRule{}})
+		s.reply(c, http.StatusOK, wire.Schedule{TimeZone: p.User.TimeZone, SlotMinutes: 30, Rules: []wire.ScheduleRule{}})
 		return
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toSchedule(sc))
+	s.reply(c, http.StatusOK, wire.NewSchedule(sc))
 }
 
 func (s *Server) putMySchedule(c *gin.Context) {
-	var in models.ScheduleInput
+	var in wire.ScheduleRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	sc, outside, err := s.svc.Schedules.Put(c.Request.Context(), actor(c), in)
+	sc, outside, err := s.svc.Schedules.Put(c.Request.Context(), actor(c), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	out := toSchedule(sc)
+	out := wire.NewSchedule(sc)
 	out.AppointmentsOutsideHours = &outside
-	c.JSON(http.StatusOK, out)
+	s.reply(c, http.StatusOK, out)
 }
 
 func (s *Server) listTimeOff(c *gin.Context) {
@@ -166,25 +117,21 @@ func (s *Server) listTimeOff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := listDTO[timeOffDTO]{Items: make([]timeOffDTO, len(offs))}
-	for i, t := range offs {
-		out.Items[i] = toTimeOff(t)
-	}
-	c.JSON(http.StatusOK, out)
+	s.reply(c, http.StatusOK, wire.ListOf(offs, wire.NewTimeOff))
 }
 
 func (s *Server) addTimeOff(c *gin.Context) {
-	var in models.TimeOffInput
+	var in wire.TimeOffRequest
 	if err := decodeJSON(c, &in); err != nil {
 		s.fail(c, err)
 		return
 	}
-	t, err := s.svc.Schedules.AddTimeOff(c.Request.Context(), actor(c), in)
+	t, err := s.svc.Schedules.AddTimeOff(c.Request.Context(), actor(c), in.Input())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, toTimeOff(t))
+	s.reply(c, http.StatusCreated, wire.NewTimeOff(t))
 }
 
 func (s *Server) deleteTimeOff(c *gin.Context) {

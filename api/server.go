@@ -15,8 +15,26 @@ import (
 	"teleconsult/models"
 )
 
-// Services are the domain operations the handlers call: the models core.
-type Services = *models.Platform
+// Services are the domain operations the handlers call.
+type Services struct {
+	Users         models.UserService
+	Auth          models.AuthService
+	Schedules     models.ScheduleService
+	Appointments  models.AppointmentService
+	Chat          models.ChatService
+	Notifications models.NotificationService
+	Audit         models.AuditService
+	Stats         models.StatsService
+	// ICE are the STUN/TURN servers handed to callers.
+	ICE   models.ICEConfig
+	Clock models.Clock
+}
+
+// Live tells connected clients about changes a REST call made that do not
+// go through the outbox (a message posted with an attachment).
+type Live interface {
+	MessagePosted(ctx context.Context, m models.Message)
+}
 
 // Config are the REST layer's settings.
 type Config struct {
@@ -55,6 +73,7 @@ type Server struct {
 	// Realtime, when set, is mounted at /socket.io/.
 	realtime      http.Handler
 	socketsOnline func(ctx context.Context) (int, error)
+	live          Live
 }
 
 // Options are what New needs besides the services.
@@ -67,6 +86,8 @@ type Options struct {
 	Realtime http.Handler
 	// SocketsOnline counts connected sockets across nodes, for admin stats.
 	SocketsOnline func(ctx context.Context) (int, error)
+	// Live, when set, pushes REST-made messages to the rooms.
+	Live Live
 }
 
 // New builds the router.
@@ -75,7 +96,10 @@ func New(svc Services, opts Options) (*Server, error) {
 	s := &Server{
 		svc: svc, cfg: opts.Config, log: opts.Log, ready: opts.Ready,
 		metrics: newHTTPMetrics(opts.Registry), gatherer: opts.Registry,
-		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline,
+		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline, live: opts.Live,
+	}
+	if s.svc.Clock == nil {
+		s.svc.Clock = models.SystemClock{}
 	}
 	if s.cfg.BodyLimit <= 0 {
 		s.cfg.BodyLimit = 1 << 20

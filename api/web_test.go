@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"teleconsult/models"
 	"teleconsult/modeltest"
 )
 
@@ -20,7 +19,7 @@ func TestWebAppServing(t *testing.T) {
 	must(os.MkdirAll(filepath.Join(dir, "assets"), 0o755))
 	must(os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>app</title>"), 0o644))
 	must(os.WriteFile(filepath.Join(dir, "assets", "app-1234.js"), []byte("console.log(1)"), 0o644))
-	a := newTestAPI(t, modeltest.NewSQLite(t), func(_ *models.Options, c *Config) { c.WebDir = dir })
+	a := newTestAPI(t, modeltest.NewSQLite(t), func(_ *modeltest.Options, c *Config) { c.WebDir = dir })
 
 	asset := a.do("GET", "/assets/app-1234.js", "", nil).must(t, 200)
 	if !strings.Contains(asset.Header.Get("Cache-Control"), "immutable") || string(asset.Raw) != "console.log(1)" {
@@ -48,7 +47,7 @@ func TestWebAppServing(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	a := newTestAPI(t, modeltest.NewSQLite(t), func(_ *models.Options, c *Config) { c.CORSOrigins = []string{"https://app.example.com"} })
+	a := newTestAPI(t, modeltest.NewSQLite(t), func(_ *modeltest.Options, c *Config) { c.CORSOrigins = []string{"https://app.example.com"} })
 	pre := func(origin string) response {
 		req := mustRequest(t, "OPTIONS", a.URL+"/api/v1/auth/login")
 		req.Header.Set("Origin", origin)

@@ -2,93 +2,187 @@ package models
 
 import (
 	"context"
-	"log/slog"
-	"sync"
+	"encoding/json"
+	"fmt"
 	"time"
 )
 
-// EventKind names something that happened in the domain.
+// Domain events. An operation that raises one writes it to the outbox in
+// the same transaction as its change; a dispatcher hands each stored event
+// to the subscribers wired in cmd/teleconsult, at least once, and each
+// subscriber is idempotent (notifications carry a unique key per event and
+// recipient). One struct per kind.
+
+// EventKind names an event type; it is stored with the event.
 type EventKind string
 
-// Domain events. Operations publish them after their transaction commits.
+// Event kinds.
 const (
-	EventAppointmentBooked      EventKind = "appointment_booked"
-	EventAppointmentCancelled   EventKind = "appointment_cancelled"
-	EventAppointmentRescheduled EventKind = "appointment_rescheduled"
-	EventAppointmentStarted     EventKind = "appointment_started"
-	EventAppointmentCompleted   EventKind = "appointment_completed"
-	EventAppointmentNoShow      EventKind = "appointment_no_show"
-	EventDiagnosisReady         EventKind = "diagnosis_ready"
-	EventUserDisabled           EventKind = "user_disabled"
-	EventChatMessage            EventKind = "chat_message"
-	EventChatRead               EventKind = "chat_read"
-	EventNotified               EventKind = "notified"
-	EventCallSignal             EventKind = "call_signal"
+	KindAppointmentBooked      EventKind = "appointment_booked"
+	KindAppointmentCancelled   EventKind = "appointment_cancelled"
+	KindAppointmentRescheduled EventKind = "appointment_rescheduled"
+	KindConsultationStarted    EventKind = "consultation_started"
+	KindConsultationCompleted  EventKind = "consultation_completed"
+	KindAppointmentNoShow      EventKind = "appointment_no_show"
+	KindDiagnosisReady         EventKind = "diagnosis_ready"
+	KindReminderDue            EventKind = "reminder_due"
+	KindUserDisabled           EventKind = "user_disabled"
+	KindAnnouncementPosted     EventKind = "announcement_posted"
 )
 
-// Event describes one domain change.
-type Event struct {
-	Kind EventKind
-	// Actor did it; empty for the system (scheduler).
-	Actor Actor
-	// Appointment is the appointment after the change, for appointment events.
-	Appointment *Appointment
-	// PreviousStartsAt is the old start of a rescheduled appointment.
+// Event is one domain event.
+type Event interface {
+	EventKind() EventKind
+}
+
+// AppointmentEvent is the part every appointment event shares: the
+// appointment after the change, who changed it and when.
+type AppointmentEvent struct {
+	Appointment Appointment
+	ActorID     string
+	ActorRole   Role
+	At          time.Time
+}
+
+// AppointmentOf returns the appointment an event is about, if any.
+func AppointmentOf(ev Event) (Appointment, bool) {
+	if x, ok := ev.(interface{ appointment() Appointment }); ok {
+		return x.appointment(), true
+	}
+	return Appointment{}, false
+}
+
+func (e AppointmentEvent) appointment() Appointment { return e.Appointment }
+
+// AppointmentBooked: a patient took a slot.
+type AppointmentBooked struct{ AppointmentEvent }
+
+// AppointmentCancelled: the appointment was cancelled.
+type AppointmentCancelled struct {
+	AppointmentEvent
+	Reason string
+}
+
+// AppointmentRescheduled: the appointment moved to another slot.
+type AppointmentRescheduled struct {
+	AppointmentEvent
 	PreviousStartsAt time.Time
-	// Message is the stored message of chat events.
-	Message *Message
-	// ReadSeq is how far UserID has read, for chat_read.
-	ReadSeq int64
-	// Notifications were just stored, for notified; Audience is set for
-	// an announcement ("all", "patients", "doctors").
-	Notifications []Notification
-	Audience      string
-	// UserID is the subject of user events.
-	UserID string
-	At     time.Time
 }
 
-// EventHandler reacts to a committed domain event. Handlers must not block
-// for long; they get the publishing request's context values but not its
-// cancellation.
-type EventHandler func(ctx context.Context, ev Event)
+// ConsultationStarted: the doctor opened the consultation.
+type ConsultationStarted struct{ AppointmentEvent }
 
-// Events delivers domain events to subscribers in process. It lets one
-// domain tell another what happened without importing it.
-type Events struct {
-	mu   sync.RWMutex
-	subs []EventHandler
-	log  *slog.Logger
+// ConsultationCompleted: the doctor closed the consultation.
+type ConsultationCompleted struct{ AppointmentEvent }
+
+// AppointmentNoShow: the patient did not come.
+type AppointmentNoShow struct{ AppointmentEvent }
+
+// DiagnosisReady: the doctor wrote (or updated) the diagnosis.
+type DiagnosisReady struct{ AppointmentEvent }
+
+// ReminderDue: an upcoming appointment's reminder is due.
+type ReminderDue struct {
+	AppointmentEvent
+	// Offset is how long before the start the reminder is for.
+	Offset time.Duration
 }
 
-// NewEvents returns an empty dispatcher.
-func NewEvents(log *slog.Logger) *Events { return &Events{log: log} }
-
-// Subscribe adds h; it receives every later event.
-func (e *Events) Subscribe(h EventHandler) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.subs = append(e.subs, h)
+// UserDisabled: an admin disabled an account; its sockets must go.
+type UserDisabled struct {
+	UserID  string
+	ActorID string
+	At      time.Time
 }
 
-// Publish calls every subscriber in order. A panicking subscriber is logged
-// and does not stop the others.
-func (e *Events) Publish(ctx context.Context, ev Event) {
-	if e == nil {
-		return
+// AnnouncementPosted: an admin wrote to many users.
+type AnnouncementPosted struct {
+	Title    string
+	Body     string
+	Audience string
+	ActorID  string
+	At       time.Time
+}
+
+// EventKind implementations.
+func (AppointmentBooked) EventKind() EventKind      { return KindAppointmentBooked }
+func (AppointmentCancelled) EventKind() EventKind   { return KindAppointmentCancelled }
+func (AppointmentRescheduled) EventKind() EventKind { return KindAppointmentRescheduled }
+func (ConsultationStarted) EventKind() EventKind    { return KindConsultationStarted }
+func (ConsultationCompleted) EventKind() EventKind  { return KindConsultationCompleted }
+func (AppointmentNoShow) EventKind() EventKind      { return KindAppointmentNoShow }
+func (DiagnosisReady) EventKind() EventKind         { return KindDiagnosisReady }
+func (ReminderDue) EventKind() EventKind            { return KindReminderDue }
+func (UserDisabled) EventKind() EventKind           { return KindUserDisabled }
+func (AnnouncementPosted) EventKind() EventKind     { return KindAnnouncementPosted }
+
+// eventTypes decodes stored events by kind.
+var eventTypes = map[EventKind]func() Event{
+	KindAppointmentBooked:      func() Event { return &AppointmentBooked{} },
+	KindAppointmentCancelled:   func() Event { return &AppointmentCancelled{} },
+	KindAppointmentRescheduled: func() Event { return &AppointmentRescheduled{} },
+	KindConsultationStarted:    func() Event { return &ConsultationStarted{} },
+	KindConsultationCompleted:  func() Event { return &ConsultationCompleted{} },
+	KindAppointmentNoShow:      func() Event { return &AppointmentNoShow{} },
+	KindDiagnosisReady:         func() Event { return &DiagnosisReady{} },
+	KindReminderDue:            func() Event { return &ReminderDue{} },
+	KindUserDisabled:           func() Event { return &UserDisabled{} },
+	KindAnnouncementPosted:     func() Event { return &AnnouncementPosted{} },
+}
+
+// EncodeEvent serialises an event for the outbox.
+func EncodeEvent(ev Event) (EventKind, []byte, error) {
+	b, err := json.Marshal(ev)
+	return ev.EventKind(), b, err
+}
+
+// DecodeEvent reads an event stored by EncodeEvent. It returns the value
+// type (AppointmentBooked, not *AppointmentBooked).
+func DecodeEvent(kind EventKind, payload []byte) (Event, error) {
+	mk, ok := eventTypes[kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown event kind %q", kind)
 	}
-	ctx = context.WithoutCancel(ctx)
-	e.mu.RLock()
-	subs := append([]EventHandler(nil), e.subs...)
-	e.mu.RUnlock()
-	for _, h := range subs {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					e.log.ErrorContext(ctx, "event handler panicked", "kind", ev.Kind, "panic", r)
-				}
-			}()
-			h(ctx, ev)
-		}()
+	p := mk()
+	if err := json.Unmarshal(payload, p); err != nil {
+		return nil, fmt.Errorf("decode %s event: %w", kind, err)
 	}
+	switch v := p.(type) {
+	case *AppointmentBooked:
+		return *v, nil
+	case *AppointmentCancelled:
+		return *v, nil
+	case *AppointmentRescheduled:
+		return *v, nil
+	case *ConsultationStarted:
+		return *v, nil
+	case *ConsultationCompleted:
+		return *v, nil
+	case *AppointmentNoShow:
+		return *v, nil
+	case *DiagnosisReady:
+		return *v, nil
+	case *ReminderDue:
+		return *v, nil
+	case *UserDisabled:
+		return *v, nil
+	case *AnnouncementPosted:
+		return *v, nil
+	}
+	return nil, fmt.Errorf("unknown event kind %q", kind)
 }
+
+// Envelope is a stored event as the dispatcher hands it out.
+type Envelope struct {
+	// ID is unique per event; subscribers key their effects on it.
+	ID        string
+	Event     Event
+	CreatedAt time.Time
+	// Attempt counts deliveries, from 1.
+	Attempt int
+}
+
+// EventHandler reacts to a committed event. A returned error makes the
+// dispatcher try the event again later (every subscriber again), so
+// handlers must be idempotent.
+type EventHandler func(ctx context.Context, env Envelope) error

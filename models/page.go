@@ -61,8 +61,8 @@ func DecodeCursor(s string) (*Cursor, error) {
 	return &Cursor{At: t, ID: id}, nil
 }
 
-// pageOf trims a limit+1 result to limit and derives the next cursor.
-func pageOf[T any](rows []T, limit int, key func(T) (time.Time, string)) Page[T] {
+// PageOf trims a limit+1 result to limit and derives the next cursor.
+func PageOf[T any](rows []T, limit int, key func(T) (time.Time, string)) Page[T] {
 	p := Page[T]{Items: rows}
 	if len(rows) > limit {
 		p.Items = rows[:limit]

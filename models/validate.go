@@ -17,7 +17,7 @@ var validate = newValidator()
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.RegisterTagNameFunc(func(f reflect.StructField) string {
-		name := strings.SplitN(f.Tag.Get("json"), ",", 2)[0]
+		name := f.Tag.Get("field")
 		if name == "-" || name == "" {
 			return f.Name
 		}

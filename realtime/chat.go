@@ -12,30 +12,12 @@ import (
 	"teleconsult/wire"
 )
 
-type roomInput struct {
-	AppointmentID string `json:"appointment_id"`
-}
-
-func (r roomInput) check() error {
-	if strings.TrimSpace(r.AppointmentID) == "" || len(r.AppointmentID) > 64 {
+// checkRoom requires an appointment id.
+func checkRoom(appointmentID string) error {
+	if strings.TrimSpace(appointmentID) == "" || len(appointmentID) > 64 {
 		return models.InvalidFields(map[string]any{"appointment_id": "is required"})
 	}
 	return nil
-}
-
-type typingInput struct {
-	AppointmentID string `json:"appointment_id"`
-	Typing        *bool  `json:"typing"`
-}
-
-type readInput struct {
-	AppointmentID string `json:"appointment_id"`
-	Seq           *int64 `json:"seq"`
-}
-
-type syncInput struct {
-	AppointmentID string `json:"appointment_id"`
-	AfterSeq      int64  `json:"after_seq"`
 }
 
 // inRoom requires the socket to have joined the appointment's room.
@@ -46,20 +28,16 @@ func inRoom(sock *socket.Socket, appointmentID string) error {
 	return nil
 }
 
-// originKey marks, in an operation's context, the socket that caused it,
-// so a broadcast of its result can skip that socket (it has the ack).
-type originKey struct{}
-
 func (s *Server) registerChat(sock *socket.Socket, sess *session) {
-	s.on(sock, sess, "consultation:join", func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error) {
-		in, err := decode[roomInput](raw)
+	s.on(sock, sess, "consultation:join", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
+		in, err := decode[wire.RoomRequest](raw)
 		if err == nil {
-			err = in.check()
+			err = checkRoom(in.AppointmentID)
 		}
 		if err != nil {
 			return nil, err
 		}
-		room, err := s.p.Chat.Join(ctx, sess.actor, in.AppointmentID)
+		room, err := s.svc.Chat.Join(ctx, sess.actor, in.AppointmentID)
 		if err != nil {
 			return nil, err
 		}
@@ -70,26 +48,26 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 			s.io.To(r).Except(socket.Room(sock.Id())).Emit("consultation:presence", presence(in.AppointmentID, sess.actor.UserID, true))
 		}
 		online := s.onlineIn(ctx, r)
-		members := make([]map[string]any, 0, len(room.Members))
+		members := make([]wire.Member, 0, len(room.Members))
 		for _, m := range room.Members {
-			members = append(members, map[string]any{"user_id": m.UserID, "role": m.Role, "name": m.Name, "online": online[m.UserID]})
+			members = append(members, wire.Member{UserID: m.UserID, Role: string(m.Role), Name: m.Name, Online: online[m.UserID]})
 		}
-		reads, err := s.p.Chat.Reads(ctx, sess.actor, in.AppointmentID)
+		reads, err := s.svc.Chat.Reads(ctx, sess.actor, in.AppointmentID)
 		if err != nil {
 			return nil, err
 		}
-		readList := make([]map[string]any, 0, len(reads))
+		readList := make([]wire.ReadMarker, 0, len(reads))
 		for _, rd := range reads {
-			readList = append(readList, map[string]any{"user_id": rd.UserID, "seq": rd.Seq})
+			readList = append(readList, wire.ReadMarker{UserID: rd.UserID, Seq: rd.Seq})
 		}
-		return map[string]any{"appointment": wire.NewAppointment(room.Appointment), "members": members,
-			"last_seq": room.LastSeq, "reads": readList}, nil
+		return wire.JoinAck{OK: true, Appointment: wire.NewAppointment(room.Appointment), Members: members,
+			LastSeq: room.LastSeq, Reads: readList}, nil
 	})
 
-	s.on(sock, sess, "consultation:leave", func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error) {
-		in, err := decode[roomInput](raw)
+	s.on(sock, sess, "consultation:leave", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
+		in, err := decode[wire.RoomRequest](raw)
 		if err == nil {
-			err = in.check()
+			err = checkRoom(in.AppointmentID)
 		}
 		if err != nil {
 			return nil, err
@@ -105,23 +83,25 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		return nil, nil
 	})
 
-	s.on(sock, sess, "chat:send", func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error) {
-		in, err := decode[models.SendInput](raw)
+	s.on(sock, sess, "chat:send", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
+		in, err := decode[wire.SendRequest](raw)
 		if err != nil {
 			return nil, err
 		}
-		ctx = context.WithValue(ctx, originKey{}, sock.Id())
-		m, _, err := s.p.Chat.Send(ctx, sess.actor, in)
+		m, created, err := s.svc.Chat.Send(ctx, sess.actor, models.SendInput(in))
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"message": wire.NewMessage(m)}, nil
+		if created {
+			s.relayMessage(m, sock.Id())
+		}
+		return wire.MessageAck{OK: true, Message: wire.NewMessage(m)}, nil
 	})
 
-	s.on(sock, sess, "chat:typing", func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error) {
-		in, err := decode[typingInput](raw)
+	s.on(sock, sess, "chat:typing", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
+		in, err := decode[wire.TypingRequest](raw)
 		if err == nil {
-			err = roomInput{in.AppointmentID}.check()
+			err = checkRoom(in.AppointmentID)
 		}
 		if err == nil && in.Typing == nil {
 			err = models.InvalidFields(map[string]any{"typing": "is required"})
@@ -132,15 +112,15 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err := inRoom(sock, in.AppointmentID); err != nil {
 			return nil, err
 		}
-		sock.To(apptRoom(in.AppointmentID)).Emit("chat:typing", map[string]any{
-			"appointment_id": in.AppointmentID, "user_id": sess.actor.UserID, "typing": *in.Typing})
+		sock.To(apptRoom(in.AppointmentID)).Emit("chat:typing", plainJSON(wire.Typing{
+			AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Typing: *in.Typing}))
 		return nil, nil
 	})
 
-	s.on(sock, sess, "chat:read", func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error) {
-		in, err := decode[readInput](raw)
+	s.on(sock, sess, "chat:read", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
+		in, err := decode[wire.ReadRequest](raw)
 		if err == nil {
-			err = roomInput{in.AppointmentID}.check()
+			err = checkRoom(in.AppointmentID)
 		}
 		if err == nil && in.Seq == nil {
 			err = models.InvalidFields(map[string]any{"seq": "is required"})
@@ -148,31 +128,32 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err != nil {
 			return nil, err
 		}
-		seq, err := s.p.Chat.MarkRead(ctx, sess.actor, in.AppointmentID, *in.Seq)
+		seq, err := s.svc.Chat.MarkRead(ctx, sess.actor, in.AppointmentID, *in.Seq)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"seq": seq}, nil
+		_ = s.io.To(apptRoom(in.AppointmentID)).Emit("chat:read", plainJSON(wire.Read{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Seq: seq}))
+		return wire.SeqAck{OK: true, Seq: seq}, nil
 	})
 
-	s.on(sock, sess, "chat:sync", func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error) {
-		in, err := decode[syncInput](raw)
+	s.on(sock, sess, "chat:sync", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
+		in, err := decode[wire.SyncRequest](raw)
 		if err == nil {
-			err = roomInput{in.AppointmentID}.check()
+			err = checkRoom(in.AppointmentID)
 		}
 		if err != nil {
 			return nil, err
 		}
-		ms, err := s.p.Chat.Sync(ctx, sess.actor, in.AppointmentID, in.AfterSeq)
+		ms, err := s.svc.Chat.Sync(ctx, sess.actor, in.AppointmentID, in.AfterSeq)
 		if err != nil {
 			return nil, err
 		}
-		return map[string]any{"messages": wire.NewMessages(ms), "has_more": len(ms) == models.MaxSyncMessages}, nil
+		return wire.SyncAck{OK: true, Messages: wire.NewMessages(ms), HasMore: len(ms) == models.MaxSyncMessages}, nil
 	})
 }
 
-func presence(appointmentID, userID string, online bool) map[string]any {
-	return map[string]any{"appointment_id": appointmentID, "user_id": userID, "online": online}
+func presence(appointmentID, userID string, online bool) any {
+	return plainJSON(wire.Presence{AppointmentID: appointmentID, UserID: userID, Online: online})
 }
 
 // onlineIn returns the users with at least one socket in room, on any node.

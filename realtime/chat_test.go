@@ -13,9 +13,9 @@ import (
 
 	"teleconsult/models"
 	"teleconsult/modeltest"
-	"teleconsult/token"
 	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
+	"teleconsult/token"
 )
 
 func TestHandshakeRefusals(t *testing.T) {
@@ -80,7 +80,7 @@ func TestJoinRules(t *testing.T) {
 	}
 	t.Run("stranger", func(t *testing.T) {
 		rep := ack(t, r.dial(c.StrangerT), "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
-		if rep.code() != models.EFORBIDDEN {
+		if rep.code() != models.ENOTFOUND {
 			t.Fatalf("stranger join: %+v", rep)
 		}
 	})
@@ -93,9 +93,9 @@ func TestJoinRules(t *testing.T) {
 	})
 	t.Run("send before join", func(t *testing.T) {
 		// Sending needs membership of the appointment, not of the socket room:
-		// a stranger is refused even so.
+		// a stranger is refused even so, as if it did not exist.
 		rep := ack(t, r.dial(c.StrangerT), "chat:send", map[string]any{"appointment_id": c.Appt.ID, "client_msg_id": "x", "text": "hi"})
-		if rep.code() != models.EFORBIDDEN {
+		if rep.code() != models.ENOTFOUND {
 			t.Fatalf("stranger send: %+v", rep)
 		}
 	})

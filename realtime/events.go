@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 // maxPayloadDepth bounds the nesting of an event payload.
@@ -34,30 +35,21 @@ func (s *Server) known(name string) bool { return knownEvents[name] }
 // ack is the acknowledgement callback of an event, if the client asked for one.
 type ack func(any)
 
-// reply is the shape of every acknowledgement.
-func okReply(fields map[string]any) map[string]any {
-	out := map[string]any{"ok": true}
-	for k, v := range fields {
-		out[k] = v
-	}
-	return out
-}
+// okAck is the acknowledgement of an event whose handler has nothing to add.
+var okAck = wire.OKAck{OK: true}
 
-func errReply(err error) map[string]any {
+// errReply is a failed acknowledgement, with the same codes as REST.
+func errReply(err error) wire.Ack {
 	e := models.AsError(err)
 	if e == nil || e.Code == models.EINTERNAL {
 		e = models.Errorf(models.EINTERNAL, "something went wrong; please retry")
 	}
-	body := map[string]any{"code": e.Code, "message": e.Message}
-	if len(e.Details) > 0 {
-		body["details"] = e.Details
-	}
-	return map[string]any{"ok": false, "error": body}
+	return wire.Ack{OK: false, Error: &wire.Error{Code: e.Code, Message: e.Message, Details: e.Details}}
 }
 
 // handler is one typed event: it gets the decoded payload and returns the
-// ack's extra fields, or an error.
-type handler func(ctx context.Context, sess *session, raw json.RawMessage) (map[string]any, error)
+// acknowledgement (a wire type; nil for a bare {ok: true}), or an error.
+type handler func(ctx context.Context, sess *session, raw json.RawMessage) (any, error)
 
 // on registers event name on a socket with everything every event needs:
 // rate limiting, decoding guards, a timeout, panic recovery and metrics.
@@ -93,7 +85,7 @@ func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) 
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), handlerTimeout)
 		defer cancel()
-		fields, err := h(ctx, sess, payload)
+		out, err := h(ctx, sess, payload)
 		if err != nil {
 			result = models.ErrorCode(err)
 			if result == models.EINTERNAL {
@@ -102,7 +94,10 @@ func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) 
 			reply(errReply(err))
 			return
 		}
-		reply(okReply(fields))
+		if out == nil {
+			out = okAck
+		}
+		reply(out)
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 // decodeAll runs a payload through every event's decoding and validation,
@@ -15,17 +16,17 @@ func decodeAll(v any) {
 	if err != nil {
 		return
 	}
-	if in, err := decode[roomInput](raw); err == nil {
-		_ = in.check()
+	if in, err := decode[wire.RoomRequest](raw); err == nil {
+		_ = checkRoom(in.AppointmentID)
 	}
-	if in, err := decode[models.SendInput](raw); err == nil {
-		if models.Validate(in) == nil {
+	if in, err := decode[wire.SendRequest](raw); err == nil {
+		if models.Validate(models.SendInput(in)) == nil {
 			_, _ = models.CleanText(in.Text, false)
 		}
 	}
-	_, _ = decode[typingInput](raw)
-	_, _ = decode[readInput](raw)
-	_, _ = decode[syncInput](raw)
+	_, _ = decode[wire.TypingRequest](raw)
+	_, _ = decode[wire.ReadRequest](raw)
+	_, _ = decode[wire.SyncRequest](raw)
 }
 
 func FuzzEventPayload(f *testing.F) {

@@ -11,8 +11,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"teleconsult/models"
 	"teleconsult/database"
+	"teleconsult/models"
 	"teleconsult/modeltest"
 	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
@@ -22,7 +22,7 @@ import (
 type rig struct {
 	t     testing.TB
 	URL   string
-	P     *models.Platform
+	P     *modeltest.Services
 	RT    *realtime.Server
 	Clock *modeltest.Clock
 }
@@ -30,15 +30,28 @@ type rig struct {
 func newRig(t testing.TB, db *database.DB, mutate ...func(*realtime.Options)) *rig {
 	t.Helper()
 	clock := &modeltest.Clock{}
-	p := modeltest.NewPlatform(db, modeltest.Options(t, clock))
-	opts := realtime.Options{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), MaxPerUser: 100}
+	p := modeltest.NewServices(db, modeltest.DefaultOptions(t, clock))
+	opts := realtime.Options{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), MaxPerUser: 100, CallGrace: p.Opts.CallGrace}
 	for _, m := range mutate {
 		m(&opts)
 	}
-	rt, err := realtime.New(p, opts)
+	rt, err := realtime.New(realtime.Services{Auth: p.Auth, Chat: p.Chat, Calls: p.Calls, Clock: clock}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The subscriptions cmd/teleconsult wires, and a running dispatcher.
+	p.Outbox.Subscribe("notifications", func(ctx context.Context, env models.Envelope) error {
+		stored, err := p.Notifications.Record(ctx, env)
+		if err != nil {
+			return err
+		}
+		return rt.Notify(ctx, stored)
+	})
+	p.Outbox.Subscribe("live", rt.OnEvent)
+	dispatch, stopDispatch := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.Outbox.Run(dispatch) }()
+	t.Cleanup(func() { stopDispatch(); <-done })
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", rt)
 	hs := httptest.NewServer(mux)

@@ -11,7 +11,7 @@ import (
 )
 
 // openAllWeek gives a doctor 30-minute slots around the clock.
-func openAllWeek(t *testing.T, p *models.Platform, doctorID string) {
+func openAllWeek(t *testing.T, p *modeltest.Services, doctorID string) {
 	t.Helper()
 	in := models.ScheduleInput{TimeZone: "UTC", SlotMinutes: 30}
 	for d := range 7 {
@@ -70,20 +70,21 @@ func TestRemindersGoOutOnceAcrossSchedulers(t *testing.T) {
 	clock := &modeltest.Clock{}
 	base := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
 	clock.Set(base)
-	nodeA := modeltest.NewPlatform(db, modeltest.Options(t, clock))
-	nodeB := modeltest.NewPlatform(db, modeltest.Options(t, clock))
+	nodeA := modeltest.NewServices(db, modeltest.DefaultOptions(t, clock))
+	nodeB := modeltest.NewServices(db, modeltest.DefaultOptions(t, clock))
+	nodeA.RecordNotifications()
 	doctor := modeltest.MustUser(t, nodeA, models.RoleDoctor, "rem-d@example.com")
 	patient := modeltest.MustUser(t, nodeA, models.RolePatient, "rem-p@example.com")
 	var appts []models.Appointment
 	for i := range 5 {
 		a := modeltest.MustAppointment(t, nodeA, doctor, patient, base.Add(48*time.Hour+time.Duration(i)*time.Hour), models.StatusBooked)
 		// Booked well before its reminders are due.
-		db.Model(&models.Appointment{}).Where("id = ?", a.ID).Update("created_at", base.Add(-time.Hour))
+		db.Table("appointments").Where("id = ?", a.ID).Update("created_at", base.Add(-time.Hour))
 		appts = append(appts, a)
 	}
 	race := func() {
 		var wg sync.WaitGroup
-		for _, p := range []*models.Platform{nodeA, nodeB, nodeA, nodeB} {
+		for _, p := range []*modeltest.Services{nodeA, nodeB, nodeA, nodeB} {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -93,10 +94,11 @@ func TestRemindersGoOutOnceAcrossSchedulers(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		nodeA.Dispatch(t)
 	}
 	count := func() int64 {
 		var n int64
-		db.Model(&models.Notification{}).Where("kind = ?", models.NotifyReminder).Count(&n)
+		db.Table("notifications").Where("kind = ?", models.NotifyReminder).Count(&n)
 		return n
 	}
 	race()
@@ -120,10 +122,10 @@ func TestRemindersGoOutOnceAcrossSchedulers(t *testing.T) {
 	}
 	// A started appointment gets no late reminder.
 	clock.Set(base.Add(51*time.Hour + time.Minute))
-	db.Model(&models.Appointment{}).Where("id = ?", appts[4].ID).Update("status", models.StatusInProgress)
+	db.Table("appointments").Where("id = ?", appts[4].ID).Update("status", models.StatusInProgress)
 	race()
 	var late int64
-	db.Model(&models.Notification{}).Where("kind = ? AND data LIKE ?", models.NotifyReminder, "%"+appts[4].ID+"%").Count(&late)
+	db.Table("notifications").Where("kind = ? AND data LIKE ?", models.NotifyReminder, "%"+appts[4].ID+"%").Count(&late)
 	if late != 2 { // only its 24 h reminder from the previous step
 		t.Fatalf("the started appointment has %d reminders, want 2", late)
 	}

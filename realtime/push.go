@@ -11,41 +11,81 @@ import (
 	"teleconsult/wire"
 )
 
-// subscribe turns committed domain events into pushes. With the Redis
-// adapter a push from any node reaches the sockets of every node.
-func (s *Server) subscribe() {
-	s.p.Events.Subscribe(func(ctx context.Context, ev models.Event) {
-		select {
-		case <-s.closed:
-			return
-		default:
+// The pushes below are called from two places: the outbox dispatcher
+// (OnEvent, Notify; wired in cmd/teleconsult) for changes that must reach
+// people at least once, and the REST edge (MessagePosted) for a message
+// posted with an attachment. With the Redis adapter a push from any node
+// reaches the sockets of every node.
+
+// OnEvent pushes what a committed domain event changes for connected
+// clients: consultation:status to the room and both parties' devices, and
+// the end of a disabled user's sockets.
+func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
+	if s.stopped() {
+		return nil
+	}
+	switch ev := env.Event.(type) {
+	case models.UserDisabled:
+		s.io.In(userRoom(ev.UserID)).DisconnectSockets(true)
+		return nil
+	case models.AppointmentBooked, models.ReminderDue, models.AnnouncementPosted:
+		return nil // notifications only
+	}
+	a, ok := models.AppointmentOf(env.Event)
+	if !ok {
+		return nil
+	}
+	payload := plainJSON(wire.Status{AppointmentID: a.ID, Status: string(a.Status), Appointment: wire.NewAppointment(a)})
+	if _, diagnosis := env.Event.(models.DiagnosisReady); diagnosis {
+		return s.io.To(apptRoom(a.ID)).Emit("consultation:status", payload)
+	}
+	return s.io.To(apptRoom(a.ID), userRoom(a.PatientID), userRoom(a.DoctorID)).Emit("consultation:status", payload)
+}
+
+// Notify emits each stored notification to its user's devices. A large
+// batch (an announcement) only goes to the users online now: one presence
+// look-up rather than one broadcast per recipient.
+func (s *Server) Notify(ctx context.Context, ns []models.Notification) error {
+	if s.stopped() {
+		return nil
+	}
+	var online map[string]bool
+	if len(ns) > 20 {
+		online = s.onlineIn(ctx, socket.Room("role:all"))
+	}
+	for _, n := range ns {
+		if online != nil && !online[n.UserID] {
+			continue
 		}
-		switch ev.Kind {
-		case models.EventChatMessage:
-			m := ev.Message
-			op := s.io.To(apptRoom(m.AppointmentID))
-			if origin, ok := ctx.Value(originKey{}).(socket.SocketId); ok {
-				op = op.Except(socket.Room(origin))
-			}
-			_ = op.Emit("chat:message", plainJSON(wire.NewMessage(*m)))
-		case models.EventChatRead:
-			_ = s.io.To(apptRoom(ev.Appointment.ID)).Emit("chat:read", map[string]any{
-				"appointment_id": ev.Appointment.ID, "user_id": ev.UserID, "seq": ev.ReadSeq})
-		case models.EventAppointmentStarted, models.EventAppointmentCompleted, models.EventAppointmentCancelled,
-			models.EventAppointmentNoShow, models.EventAppointmentRescheduled:
-			a := ev.Appointment
-			payload := map[string]any{"appointment_id": a.ID, "status": string(a.Status), "appointment": plainJSON(wire.NewAppointment(*a))}
-			_ = s.io.To(apptRoom(a.ID), userRoom(a.PatientID), userRoom(a.DoctorID)).Emit("consultation:status", payload)
-		case models.EventDiagnosisReady:
-			a := ev.Appointment
-			_ = s.io.To(apptRoom(a.ID)).Emit("consultation:status", map[string]any{
-				"appointment_id": a.ID, "status": string(a.Status), "appointment": plainJSON(wire.NewAppointment(*a))})
-		case models.EventNotified:
-			s.pushNotifications(ctx, ev)
-		case models.EventUserDisabled:
-			s.io.In(userRoom(ev.UserID)).DisconnectSockets(true)
+		if err := s.io.To(userRoom(n.UserID)).Emit("notification", plainJSON(wire.NewNotification(n))); err != nil {
+			return err
 		}
-	})
+	}
+	return nil
+}
+
+// MessagePosted relays a stored message to its room.
+func (s *Server) MessagePosted(ctx context.Context, m models.Message) {
+	s.relayMessage(m, "")
+}
+
+// relayMessage emits chat:message to the room, except the socket that sent
+// it (it has the ack).
+func (s *Server) relayMessage(m models.Message, except socket.SocketId) {
+	op := s.io.To(apptRoom(m.AppointmentID))
+	if except != "" {
+		op = op.Except(socket.Room(except))
+	}
+	_ = op.Emit("chat:message", plainJSON(wire.NewMessage(m)))
+}
+
+func (s *Server) stopped() bool {
+	select {
+	case <-s.closed:
+		return true
+	default:
+		return false
+	}
 }
 
 // sleep waits ms milliseconds or until ctx ends.
@@ -69,29 +109,6 @@ func plainJSON(v any) any {
 	var out any
 	_ = json.Unmarshal(b, &out)
 	return out
-}
-
-// pushNotifications emits each stored notification to its user's devices.
-// An announcement's batch only goes to the users online now (one presence
-// look-up per batch, rather than one broadcast per recipient).
-func (s *Server) pushNotifications(ctx context.Context, ev models.Event) {
-	var online map[string]bool
-	if ev.Audience != "" {
-		room := socket.Room("role:all")
-		switch ev.Audience {
-		case models.AudiencePatients:
-			room = roleRoom(models.RolePatient)
-		case models.AudienceDoctors:
-			room = roleRoom(models.RoleDoctor)
-		}
-		online = s.onlineIn(ctx, room)
-	}
-	for _, n := range ev.Notifications {
-		if online != nil && !online[n.UserID] {
-			continue
-		}
-		_ = s.io.To(userRoom(n.UserID)).Emit("notification", plainJSON(wire.NewNotification(n)))
-	}
 }
 
 func roleRoom(r models.Role) socket.Room { return socket.Room("role:" + string(r)) }

@@ -15,6 +15,7 @@ import (
 
 	"teleconsult/models"
 	"teleconsult/modeltest"
+	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
 )
 
@@ -76,7 +77,13 @@ func TestSignalingReachesOnlyTheOtherParticipant(t *testing.T) {
 	// A stranger cannot signal into the room nor hear it.
 	for _, ev := range []string{"rtc:invite", "rtc:offer", "rtc:ice", "rtc:hangup", "rtc:accept"} {
 		rep := ack(t, stranger, ev, map[string]any{"appointment_id": id, "media": "audio", "sdp": "x", "candidate": "x"})
-		if rep.OK || rep.code() != models.EFORBIDDEN && rep.code() != models.ECONFLICT {
+		// Call-state events answer as for an unknown appointment; relays
+		// refuse any socket outside the room.
+		want := models.ENOTFOUND
+		if ev == "rtc:offer" || ev == "rtc:ice" {
+			want = models.EFORBIDDEN
+		}
+		if rep.code() != want {
 			t.Fatalf("stranger %s: %+v", ev, rep)
 		}
 	}
@@ -100,7 +107,7 @@ func TestSignalingReachesOnlyTheOtherParticipant(t *testing.T) {
 
 func TestUnansweredInviteTimesOut(t *testing.T) {
 	r := newRig(t, modeltest.NewPostgres(t))
-	r.P.Opts.RingTimeout = 300 * time.Millisecond
+	r.P.Calls.RingTimeout = 300 * time.Millisecond
 	c, patient, doctor, _ := callRoom(t, r)
 	mustOK(t, patient, "rtc:invite", map[string]any{"appointment_id": c.Appt.ID, "media": "audio"})
 	for _, cl := range []*sioclient.Client{patient, doctor} {
@@ -112,8 +119,7 @@ func TestUnansweredInviteTimesOut(t *testing.T) {
 }
 
 func TestCallEndsWhenAPartyLeavesForGood(t *testing.T) {
-	r := newRig(t, modeltest.NewPostgres(t))
-	r.P.Opts.CallGrace = 300 * time.Millisecond
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.CallGrace = 300 * time.Millisecond })
 	c, patient, doctor, _ := callRoom(t, r)
 	mustOK(t, patient, "rtc:invite", map[string]any{"appointment_id": c.Appt.ID, "media": "video"})
 	mustOK(t, doctor, "rtc:accept", map[string]any{"appointment_id": c.Appt.ID})
@@ -127,10 +133,11 @@ func TestTURNCredentials(t *testing.T) {
 	r := newRig(t, modeltest.NewPostgres(t))
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	r.Clock.Set(now)
-	r.P.Opts.STUNURLs = []string{"stun:stun.example.org:3478"}
+	ice := r.P.Opts.ICE
+	ice.STUNURLs = []string{"stun:stun.example.org:3478"}
 	u := modeltest.MustUser(t, r.P, models.RolePatient, "turn@example.com")
-	servers, ttl := r.P.Calls.ICEServers(models.Actor{UserID: u.ID, Role: u.Role})
-	if len(servers) != 2 || ttl != r.P.Opts.TURNTTL {
+	servers, ttl := ice.Servers(models.Actor{UserID: u.ID, Role: u.Role}, r.Clock.Now())
+	if len(servers) != 2 || ttl != ice.TURNTTL {
 		t.Fatalf("servers %+v ttl %v", servers, ttl)
 	}
 	turn := servers[1]
@@ -139,10 +146,10 @@ func TestTURNCredentials(t *testing.T) {
 		t.Fatalf("username %q", turn.Username)
 	}
 	expiry, _ := strconv.ParseInt(exp, 10, 64)
-	if time.Unix(expiry, 0).UTC() != now.Add(r.P.Opts.TURNTTL) {
-		t.Fatalf("credential expires %v, want %v", time.Unix(expiry, 0).UTC(), now.Add(r.P.Opts.TURNTTL))
+	if time.Unix(expiry, 0).UTC() != now.Add(ice.TURNTTL) {
+		t.Fatalf("credential expires %v, want %v", time.Unix(expiry, 0).UTC(), now.Add(ice.TURNTTL))
 	}
-	m := hmac.New(sha1.New, []byte(r.P.Opts.TURNSecret))
+	m := hmac.New(sha1.New, []byte(ice.TURNSecret))
 	m.Write([]byte(turn.Username))
 	if turn.Credential != base64.StdEncoding.EncodeToString(m.Sum(nil)) {
 		t.Fatal("the credential is not base64(HMAC-SHA1(secret, username))")

@@ -20,6 +20,7 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 // Options configure the Socket.IO server.
@@ -46,6 +47,17 @@ type Options struct {
 	// RecoveryWindow is how long a dropped connection may come back with
 	// its rooms (Socket.IO connection state recovery); 0 turns it off.
 	RecoveryWindow time.Duration
+	// CallGrace is how long a call survives all of one party's devices
+	// leaving its room.
+	CallGrace time.Duration
+}
+
+// Services are the domain operations the socket handlers call.
+type Services struct {
+	Auth  models.AuthService
+	Chat  models.ChatService
+	Calls models.CallService
+	Clock models.Clock
 }
 
 func (o *Options) defaults() {
@@ -70,11 +82,14 @@ func (o *Options) defaults() {
 	if o.MaxPerUser == 0 {
 		o.MaxPerUser = 10
 	}
+	if o.CallGrace == 0 {
+		o.CallGrace = 20 * time.Second
+	}
 }
 
 // Server is the Socket.IO server of one node.
 type Server struct {
-	p       *models.Platform
+	svc     Services
 	opts    Options
 	log     *slog.Logger
 	io      *socket.Server
@@ -90,9 +105,12 @@ type Server struct {
 }
 
 // New builds the server; Close stops it.
-func New(p *models.Platform, opts Options) (*Server, error) {
+func New(svc Services, opts Options) (*Server, error) {
 	opts.defaults()
-	s := &Server{p: p, opts: opts, log: opts.Log, metrics: newMetrics(opts.Registry), perUser: map[string]int{}, closed: make(chan struct{})}
+	if svc.Clock == nil {
+		svc.Clock = models.SystemClock{}
+	}
+	s := &Server{svc: svc, opts: opts, log: opts.Log, metrics: newMetrics(opts.Registry), perUser: map[string]int{}, closed: make(chan struct{})}
 
 	so := socket.DefaultServerOptions()
 	so.SetServeClient(false)
@@ -132,7 +150,6 @@ func New(p *models.Platform, opts Options) (*Server, error) {
 	eio := s.io.ServeHandler(so)
 	s.gate.bind(s.io.Engine())
 	s.handler = s.checkOrigin(eio)
-	s.subscribe()
 	return s, nil
 }
 
@@ -148,7 +165,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 			s.metrics.refused.WithLabelValues("origin").Inc()
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusForbidden)
-			_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": models.EFORBIDDEN, "message": "this origin may not connect"}})
+			_ = json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.Error{Code: models.EFORBIDDEN, Message: "this origin may not connect"}})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -229,7 +246,7 @@ func (s *Server) authenticate(sock *socket.Socket, next func(*socket.ExtendedErr
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	pr, err := s.p.Auth.Authenticate(ctx, raw)
+	pr, err := s.svc.Auth.Authenticate(ctx, raw)
 	if err != nil {
 		if models.ErrorCode(err) == models.EINTERNAL {
 			s.log.Error("socket handshake", "err", err)
@@ -288,8 +305,8 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	s.metrics.connected.Inc()
 	sock.Join(userRoom(sess.actor.UserID), roleRoom(sess.actor.Role), socket.Room("role:all"))
 	// The token's expiry ends the socket: the client reconnects with a fresh one.
-	sess.expiry = time.AfterFunc(max(sess.principal.ExpiresAt.Sub(s.p.Opts.Clock.Now()), 0), func() {
-		_ = sock.Emit("session:expired", map[string]any{"reason": "token_expired"})
+	sess.expiry = time.AfterFunc(max(sess.principal.ExpiresAt.Sub(s.svc.Clock.Now()), 0), func() {
+		_ = sock.Emit("session:expired", wire.SessionExpired{Reason: "token_expired"})
 		// Let the event leave before the close.
 		time.AfterFunc(100*time.Millisecond, func() { sock.Disconnect(true) })
 	})

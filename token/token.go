@@ -12,6 +12,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+
+	"teleconsult/models"
 )
 
 // Claims are the access token's claims.
@@ -58,6 +60,23 @@ func NewIssuer(secret string, previous []string, issuer, audience string, ttl ti
 		jwt.WithLeeway(5*time.Second),
 	)
 	return i, nil
+}
+
+var _ models.TokenIssuer = (*Issuer)(nil)
+
+// IssueAccess signs an access token for a user (models.TokenIssuer).
+func (i *Issuer) IssueAccess(userID string, role models.Role) (string, error) {
+	s, _, err := i.Issue(userID, string(role))
+	return s, err
+}
+
+// VerifyAccess checks raw and returns its claims (models.TokenIssuer).
+func (i *Issuer) VerifyAccess(raw string) (models.AccessClaims, error) {
+	c, err := i.Parse(raw)
+	if err != nil {
+		return models.AccessClaims{}, err
+	}
+	return models.AccessClaims{UserID: c.Subject, Role: models.Role(c.Role), TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
 // KeyID derives a public, stable key id from a secret.

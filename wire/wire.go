@@ -1,5 +1,7 @@
-// Package wire holds the JSON shapes that REST responses and Socket.IO
-// events share, so an appointment or a message looks the same on both.
+// Package wire holds every JSON shape of the public contract: REST request
+// and response bodies and Socket.IO event payloads and acknowledgements.
+// The api and realtime packages decode into these and encode from them;
+// domain types never reach JSON directly.
 package wire
 
 import (
@@ -7,6 +9,156 @@ import (
 
 	"teleconsult/models"
 )
+
+// List is every list's shape.
+type List[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"next_cursor"`
+}
+
+// NewList converts a page with f.
+func NewList[M, T any](p models.Page[M], f func(M) T) List[T] {
+	out := List[T]{Items: make([]T, len(p.Items))}
+	for i, m := range p.Items {
+		out.Items[i] = f(m)
+	}
+	if p.NextCursor != "" {
+		c := p.NextCursor
+		out.NextCursor = &c
+	}
+	return out
+}
+
+// ListOf wraps a complete slice as a list without a next page.
+func ListOf[M, T any](items []M, f func(M) T) List[T] {
+	return NewList(models.Page[M]{Items: items}, f)
+}
+
+// Error is the error body of REST answers and failed acks.
+type Error struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// ErrorBody is a REST error answer.
+type ErrorBody struct {
+	Error Error `json:"error"`
+}
+
+// User is an account as its owner and admins see it.
+type User struct {
+	ID        string         `json:"id"`
+	Email     string         `json:"email"`
+	Name      string         `json:"name"`
+	Role      models.Role    `json:"role"`
+	TimeZone  string         `json:"time_zone"`
+	Disabled  bool           `json:"disabled"`
+	CreatedAt time.Time      `json:"created_at"`
+	Doctor    *DoctorProfile `json:"doctor"`
+}
+
+// DoctorProfile is a doctor's specialty and bio.
+type DoctorProfile struct {
+	Specialty string `json:"specialty"`
+	Bio       string `json:"bio"`
+}
+
+// NewUser shapes a user.
+func NewUser(u models.User) User {
+	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	if u.Doctor != nil {
+		d.Doctor = &DoctorProfile{Specialty: u.Doctor.Specialty, Bio: u.Doctor.Bio}
+	}
+	return d
+}
+
+// UserEnvelope is `{user}`.
+type UserEnvelope struct {
+	User User `json:"user"`
+}
+
+// Session is the answer of login and refresh.
+type Session struct {
+	AccessToken  string `json:"access_token"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	User         User   `json:"user"`
+}
+
+// NewSession shapes a session.
+func NewSession(s models.Session) Session {
+	return Session{AccessToken: s.AccessToken, RefreshToken: s.RefreshToken, TokenType: "Bearer",
+		ExpiresIn: int(s.ExpiresIn.Seconds()), User: NewUser(s.User)}
+}
+
+// Doctor is a doctor's public profile.
+type Doctor struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Specialty   string `json:"specialty"`
+	Bio         string `json:"bio"`
+	TimeZone    string `json:"time_zone"`
+	SlotMinutes int    `json:"slot_minutes"`
+}
+
+// NewDoctor shapes a doctor.
+func NewDoctor(d models.Doctor) Doctor {
+	out := Doctor{ID: d.ID, Name: d.Name, TimeZone: d.ScheduleTimeZone, SlotMinutes: d.SlotMinutes}
+	if d.User.Doctor != nil {
+		out.Specialty, out.Bio = d.User.Doctor.Specialty, d.User.Doctor.Bio
+	}
+	return out
+}
+
+// Slot is a bookable interval.
+type Slot struct {
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+}
+
+// NewSlot shapes a slot.
+func NewSlot(s models.Slot) Slot { return Slot{StartsAt: s.StartsAt, EndsAt: s.EndsAt} }
+
+// ScheduleRule is one weekly opening.
+type ScheduleRule struct {
+	Weekday int    `json:"weekday"`
+	Start   string `json:"start"`
+	End     string `json:"end"`
+}
+
+// Schedule is a doctor's weekly availability.
+type Schedule struct {
+	TimeZone                 string         `json:"time_zone"`
+	SlotMinutes              int            `json:"slot_minutes"`
+	Rules                    []ScheduleRule `json:"rules"`
+	UpdatedAt                *time.Time     `json:"updated_at,omitempty"`
+	AppointmentsOutsideHours *int           `json:"appointments_outside_hours,omitempty"`
+}
+
+// NewSchedule shapes a schedule.
+func NewSchedule(sc models.Schedule) Schedule {
+	u := sc.UpdatedAt.UTC()
+	out := Schedule{TimeZone: sc.TimeZone, SlotMinutes: sc.SlotMinutes, Rules: make([]ScheduleRule, len(sc.Rules)), UpdatedAt: &u}
+	for i, r := range sc.Rules {
+		out.Rules[i] = ScheduleRule(r)
+	}
+	return out
+}
+
+// TimeOff is a range without bookings.
+type TimeOff struct {
+	ID       string    `json:"id"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+	Reason   string    `json:"reason"`
+}
+
+// NewTimeOff shapes a time-off range.
+func NewTimeOff(t models.TimeOff) TimeOff {
+	return TimeOff{ID: t.ID, StartsAt: t.StartsAt.UTC(), EndsAt: t.EndsAt.UTC(), Reason: t.Reason}
+}
 
 // Person is a doctor or patient as others see them.
 type Person struct {
@@ -47,10 +199,7 @@ func NewAppointment(a models.Appointment) Appointment {
 		Status: a.Status, Reason: a.Reason, CancelReason: a.CancelReason, LastSeq: a.LastSeq,
 		CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 	if a.Doctor != nil {
-		d.Doctor = &Person{ID: a.Doctor.ID, Name: a.Doctor.Name}
-		if a.Doctor.Doctor != nil {
-			d.Doctor.Specialty = a.Doctor.Doctor.Specialty
-		}
+		d.Doctor = &Person{ID: a.Doctor.ID, Name: a.Doctor.Name, Specialty: a.Doctor.Specialty}
 	}
 	if a.Patient != nil {
 		d.Patient = &Person{ID: a.Patient.ID, Name: a.Patient.Name}
@@ -121,10 +270,83 @@ type Notification struct {
 
 // NewNotification shapes a notification for clients.
 func NewNotification(n models.Notification) Notification {
-	out := Notification{ID: n.ID, Kind: string(n.Kind), Title: n.Title, Body: n.Body, Data: n.DataMap(), CreatedAt: n.CreatedAt.UTC()}
+	data := n.Data
+	if data == nil {
+		data = map[string]any{}
+	}
+	out := Notification{ID: n.ID, Kind: string(n.Kind), Title: n.Title, Body: n.Body, Data: data, CreatedAt: n.CreatedAt.UTC()}
 	if n.ReadAt != nil {
 		t := n.ReadAt.UTC()
 		out.ReadAt = &t
 	}
 	return out
+}
+
+// UnreadCount answers GET /notifications/unread-count.
+type UnreadCount struct {
+	Count int64 `json:"count"`
+}
+
+// Recipients answers an announcement.
+type Recipients struct {
+	Recipients int `json:"recipients"`
+}
+
+// AuditEntry is one audit log line.
+type AuditEntry struct {
+	ID         string      `json:"id"`
+	ActorID    string      `json:"actor_id"`
+	ActorRole  models.Role `json:"actor_role"`
+	Action     string      `json:"action"`
+	TargetType string      `json:"target_type"`
+	TargetID   string      `json:"target_id"`
+	RequestID  string      `json:"request_id"`
+	Details    any         `json:"details"`
+	CreatedAt  time.Time   `json:"created_at"`
+}
+
+// NewAuditEntry shapes an audit entry.
+func NewAuditEntry(e models.AuditEntry) AuditEntry {
+	d := AuditEntry{ID: e.ID, ActorID: e.ActorID, ActorRole: e.ActorRole, Action: e.Action, TargetType: e.TargetType,
+		TargetID: e.TargetID, RequestID: e.RequestID, CreatedAt: e.CreatedAt.UTC()}
+	if e.Details != nil {
+		d.Details = e.Details
+	}
+	return d
+}
+
+// Stats is the admin's overview.
+type Stats struct {
+	Users         map[models.Role]int64              `json:"users"`
+	Appointments  map[models.AppointmentStatus]int64 `json:"appointments"`
+	SocketsOnline int                                `json:"sockets_online"`
+	MessagesToday int64                              `json:"messages_today"`
+}
+
+// ICEServer is one STUN or TURN server.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// ICEServers answers GET /rtc/ice-servers.
+type ICEServers struct {
+	ICEServers []ICEServer `json:"ice_servers"`
+	TTL        int64       `json:"ttl"`
+}
+
+// NewICEServers shapes the ICE servers.
+func NewICEServers(servers []models.ICEServer, ttl time.Duration) ICEServers {
+	out := ICEServers{ICEServers: make([]ICEServer, 0, len(servers)), TTL: int64(ttl.Seconds())}
+	for _, s := range servers {
+		out.ICEServers = append(out.ICEServers, ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+	}
+	return out
+}
+
+// Health answers /healthz and /readyz.
+type Health struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks,omitempty"`
 }

@@ -11,15 +11,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
 	"teleconsult/api"
-	"teleconsult/models"
 	"teleconsult/database"
+	"teleconsult/files"
+	"teleconsult/models"
+	"teleconsult/models/store"
+	"teleconsult/password"
 	"teleconsult/ratelimit"
+	"teleconsult/realtime"
 	"teleconsult/token"
 )
 
@@ -31,15 +36,14 @@ type app struct {
 	redis    *redis.Client
 	registry *prometheus.Registry
 	clock    models.Clock
-	hasher   *models.PasswordHasher
-	issuer   *token.Issuer
-	svc      *models.Platform
-	ready    []api.ReadyCheck
 
-	// realtime serves /socket.io/ when wired.
-	realtime http.Handler
-	// socketsOnline counts sockets across nodes when realtime is wired.
-	socketsOnline func(ctx context.Context) (int, error)
+	outbox        *store.Outbox
+	users         *store.Users
+	schedules     *store.Schedules
+	appointments  *store.Appointments
+	notifications *store.Notifications
+	rt            *realtime.Server
+
 	// handler serves the whole port.
 	handler http.Handler
 	// workers run in the background while serving.
@@ -58,6 +62,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	}()
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
+	// Infrastructure.
 	a.db, err = database.Open(ctx, database.Config{
 		URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxOpenConns,
 		MaxIdleConns: cfg.DBMaxIdleConns, ConnMaxLifetime: cfg.DBConnMaxLifetime,
@@ -72,7 +77,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	if sqlDB, err := a.db.DB.DB(); err == nil {
 		a.registry.MustRegister(collectors.NewDBStatsCollector(sqlDB, string(a.db.Dialect)))
 	}
-	a.ready = append(a.ready, api.ReadyCheck{Name: "database", Check: a.db.Ping})
+	ready := []api.ReadyCheck{{Name: "database", Check: a.db.Ping}}
 
 	var limiter models.AttemptLimiter = ratelimit.NewMemory(cfg.LoginMaxFailures, cfg.LoginWindow)
 	if cfg.RedisURL != "" {
@@ -85,41 +90,84 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		if err := a.redis.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("connect to REDIS_URL: %w", err)
 		}
-		a.ready = append(a.ready, api.ReadyCheck{Name: "redis", Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
+		ready = append(ready, api.ReadyCheck{Name: "redis", Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
 		if limiter, err = ratelimit.NewRedis(a.redis, "teleconsult:login", cfg.LoginMaxFailures, cfg.LoginWindow); err != nil {
 			return nil, err
 		}
 	}
-
 	secret, err := jwtSecret(cfg)
 	if err != nil {
 		return nil, err
 	}
-	a.issuer, err = token.NewIssuer(secret, cfg.JWTPreviousSecrets, "teleconsult", "teleconsult-api", cfg.AccessTokenTTL, a.clock.Now)
+	tokens, err := token.NewIssuer(secret, cfg.JWTPreviousSecrets, "teleconsult", "teleconsult-api", cfg.AccessTokenTTL, a.clock.Now)
 	if err != nil {
 		return nil, fmt.Errorf("JWT_SECRET: %w", err)
 	}
-	a.hasher = models.NewPasswordHasher(models.DefaultPasswordParams)
-	files, err := a.fileStore()
+	hasher := password.New(password.DefaultParams)
+	fileStore, err := files.NewDisk(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {
 		return nil, err
 	}
-	a.svc = models.NewPlatform(a.db.DB, string(a.db.Dialect), models.Options{
-		Clock: a.clock, Log: log, Hasher: a.hasher, Issuer: a.issuer, Limiter: limiter, RefreshTTL: cfg.RefreshTokenTTL,
-		MinLeadTime: cfg.MinLeadTime, CancelCutoff: cfg.CancelCutoff, StartEarly: cfg.StartEarly, NoShowAfter: cfg.NoShowAfter,
-		MaxSlotRangeDays: cfg.MaxSlotRangeDays, ChatWindowAfterCompletion: cfg.ChatWindowAfterCompletion,
-		AttachmentMaxBytes: cfg.AttachmentMaxBytes, Files: files,
-		ReminderOffsets: cfg.ReminderOffsets, RingTimeout: cfg.RingTimeout, CallGrace: cfg.CallGrace,
-		STUNURLs: cfg.STUNURLs, TURNURLs: cfg.TURNURLs, TURNSecret: cfg.TURNSecret, TURNTTL: cfg.TURNTTL,
+
+	// The domain: each service gets what it needs.
+	db, clock := a.db.DB, a.clock
+	policy := models.Policy{MinLeadTime: cfg.MinLeadTime, CancelCutoff: cfg.CancelCutoff, StartEarly: cfg.StartEarly,
+		NoShowAfter: cfg.NoShowAfter, ChatWindow: cfg.ChatWindowAfterCompletion}
+	ice := models.ICEConfig{STUNURLs: cfg.STUNURLs, TURNURLs: cfg.TURNURLs, TURNSecret: cfg.TURNSecret, TURNTTL: cfg.TURNTTL}
+	a.outbox = store.NewOutbox(db, clock, log)
+	audit := store.NewAudit(db, clock, log)
+	a.users = store.NewUsers(db, clock, hasher, audit, a.outbox)
+	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log)
+	a.schedules = store.NewSchedules(db, clock, policy)
+	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
+	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)
+	chat := store.NewChat(db, clock, policy, audit, fileStore, cfg.AttachmentMaxBytes)
+	calls := store.NewCalls(db, clock, policy, cfg.RingTimeout)
+	a.notifications = store.NewNotifications(db, clock, audit, a.outbox, cfg.ReminderOffsets)
+
+	// The realtime edge.
+	a.rt, err = realtime.New(realtime.Services{Auth: auth, Chat: chat, Calls: calls, Clock: clock}, realtime.Options{
+		Log: log, Registry: a.registry, Redis: a.redis,
+		AllowOrigin:       func(origin, host string) bool { return api.OriginAllowed(cfg.CORSOrigins, origin, host) },
+		MaxHTTPBufferSize: cfg.SocketMaxHTTPBufferSize, PingInterval: cfg.SocketPingInterval, PingTimeout: cfg.SocketPingTimeout,
+		EventRate: cfg.SocketEventRate, EventBurst: cfg.SocketEventBurst, MaxPerUser: cfg.SocketMaxPerUser,
+		RecoveryWindow: cfg.SocketRecoveryWindow, CallGrace: cfg.CallGrace,
 	})
-	// Each area adds its background workers and, for realtime, the handler.
-	for _, build := range []func(context.Context) error{a.buildScheduling, a.buildChat, a.buildNotifications, a.buildRealtime} {
-		if err := build(ctx); err != nil {
-			return nil, err
-		}
+	if err != nil {
+		return nil, err
 	}
+	a.beforeShutdown = append(a.beforeShutdown, a.rt.Shutdown)
+
+	// What happens after a change commits. Every event (a booking, a
+	// cancellation, a reschedule, a start, a completion, a no-show, a
+	// diagnosis, a reminder, an announcement, a disabled account) was
+	// written to the outbox in the change's transaction; the dispatcher
+	// hands it to these subscribers in order, at least once, on whichever
+	// node claims it:
+	//  1. the notification store keeps what the event tells each person
+	//     (once per event and recipient), and the realtime edge pushes those
+	//     notifications to the recipients' devices;
+	//  2. the realtime edge updates open rooms and devices
+	//     (consultation:status) and ends a disabled user's sockets.
+	a.outbox.Subscribe("notifications", func(ctx context.Context, env models.Envelope) error {
+		stored, err := a.notifications.Record(ctx, env)
+		if err != nil {
+			return err
+		}
+		return a.rt.Notify(ctx, stored)
+	})
+	a.outbox.Subscribe("live", a.rt.OnEvent)
+
+	// Background work, on every node: the outbox dispatcher, reminders and
+	// the no-show sweep. Claims in the database make each effect happen once.
+	a.workers = append(a.workers,
+		a.outbox.Run,
+		func(ctx context.Context) { every(ctx, cfg.ReminderEvery, a.sendReminders) },
+		func(ctx context.Context) { every(ctx, time.Minute, a.sweepNoShows) },
+	)
+
 	if cfg.AdminEmail != "" {
-		created, err := a.svc.Users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, "Administrator")
+		created, err := a.users.EnsureAdmin(ctx, cfg.AdminEmail, cfg.AdminPassword, "Administrator")
 		if err != nil {
 			return nil, fmt.Errorf("create ADMIN_EMAIL user: %w", err)
 		}
@@ -127,19 +175,56 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 			log.Info("created admin user from ADMIN_EMAIL")
 		}
 	}
-	srv, err := api.New(a.svc, api.Options{
+
+	// The REST edge.
+	srv, err := api.New(api.Services{
+		Users: a.users, Auth: auth, Schedules: a.schedules, Appointments: a.appointments, Chat: chat,
+		Notifications: a.notifications, Audit: audit, Stats: store.NewStats(db, clock), ICE: ice, Clock: clock,
+	}, api.Options{
 		Config: api.Config{
 			BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
 			WebDir: cfg.WebDir, SecureCookies: cfg.CookieSecure, RefreshTTL: cfg.RefreshTokenTTL,
 			AttachmentMaxBytes: cfg.AttachmentMaxBytes,
 		},
-		Log: log, Ready: a.ready, Registry: a.registry, Realtime: a.realtime, SocketsOnline: a.socketsOnline,
+		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Live: a.rt,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
 	}
 	a.handler = srv.Handler()
 	return a, nil
+}
+
+func (a *app) sendReminders(ctx context.Context) {
+	n, err := a.notifications.SendReminders(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "sending reminders failed", "err", err)
+	} else if n > 0 {
+		a.log.InfoContext(ctx, "sent reminders", "appointments", n)
+	}
+}
+
+func (a *app) sweepNoShows(ctx context.Context) {
+	n, err := a.appointments.SweepNoShows(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "no-show sweep failed", "err", err)
+	} else if n > 0 {
+		a.log.InfoContext(ctx, "marked no-shows", "count", n)
+	}
+}
+
+// every runs f now and then on each tick until ctx ends.
+func every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		f(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (a *app) close() {
@@ -152,8 +237,17 @@ func (a *app) close() {
 // demoSeeded reports whether the demo data was seeded before (its admin exists).
 func (a *app) demoSeeded(ctx context.Context) (bool, error) {
 	var n int64
-	err := a.db.WithContext(ctx).Model(&models.User{}).Where("email = ?", demoAdminEmail).Count(&n).Error
+	err := a.db.WithContext(ctx).Table("users").Where("email = ?", demoAdminEmail).Count(&n).Error
 	return n > 0, err
+}
+
+// seedSchedule gives a demo doctor their weekly schedule.
+func (a *app) seedSchedule(ctx context.Context, doctorID string, s demoSchedule) error {
+	in := models.ScheduleInput{TimeZone: s.TimeZone, SlotMinutes: s.SlotMinutes}
+	for _, r := range s.Rules {
+		in.Rules = append(in.Rules, models.ScheduleRule{Weekday: r.Weekday, Start: r.Start, End: r.End})
+	}
+	return a.schedules.SeedSchedule(ctx, doctorID, in)
 }
 
 // jwtSecret returns JWT_SECRET, or in development a secret generated once and

@@ -69,7 +69,7 @@ var demoPatients = []struct{ Email, Name, TimeZone string }{
 // seedDemo creates the demo accounts and schedules. Existing accounts are
 // left as they are, so running it twice changes nothing.
 func seedDemo(ctx context.Context, a *app, out io.Writer) error {
-	users := a.svc.Users
+	users := a.users
 	create := func(in models.CreateUserInput) (models.User, bool, error) {
 		u, err := users.Create(ctx, models.SystemActor, in)
 		if models.ErrorCode(err) == models.ECONFLICT {

@@ -1,4 +1,4 @@
-package models_test
+package store_test
 
 import (
 	"testing"
@@ -39,7 +39,7 @@ func TestSlotsAcrossDaylightSaving(t *testing.T) {
 	db := modeltest.NewPostgres(t)
 	clock := &modeltest.Clock{}
 	clock.Set(mustTime(t, "2026-01-01T00:00:00Z"))
-	p := modeltest.NewPlatform(db, modeltest.Options(t, clock))
+	p := modeltest.NewServices(db, modeltest.DefaultOptions(t, clock))
 	ctx := t.Context()
 
 	cases := []struct {

@@ -1,0 +1,111 @@
+package models
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// Policy holds the time rules of appointments and their rooms. Its methods
+// are pure: every decision about who may do what, and when, is made here
+// (see access.go and Lifecycle below) from an actor, an appointment and the
+// time.
+type Policy struct {
+	// MinLeadTime is the earliest bookable slot from now.
+	MinLeadTime time.Duration
+	// CancelCutoff: patients cancel or reschedule up to this before the start.
+	CancelCutoff time.Duration
+	// StartEarly is how early a doctor may start a consultation.
+	StartEarly time.Duration
+	// NoShowAfter: a booked appointment untouched this long after its end
+	// becomes no_show.
+	NoShowAfter time.Duration
+	// ChatWindow is how long the chat stays open after completion.
+	ChatWindow time.Duration
+}
+
+// Timing is when, relative to the appointment, a transition may happen.
+type Timing int
+
+// Timings of the lifecycle.
+const (
+	// Anytime has no time rule.
+	Anytime Timing = iota
+	// PatientBeforeCutoff: a patient only until CancelCutoff before the
+	// start; the doctor and admins at any time.
+	PatientBeforeCutoff
+	// FromStartWindow: from StartEarly before the start (admins any time).
+	FromStartWindow
+	// AfterStart: only once the start time has passed.
+	AfterStart
+)
+
+// Transition is one row of the lifecycle: from which statuses an action
+// may be taken, the status it leads to ("" keeps the status), and who may
+// take it when.
+type Transition struct {
+	From []AppointmentStatus
+	To   AppointmentStatus
+	By   []Relation
+	When Timing
+}
+
+// Lifecycle is the only place that says which status may follow which, for
+// whom and when. The services ask Policy.Check, which reads it.
+var Lifecycle = map[Action]Transition{
+	ActionStart:      {From: []AppointmentStatus{StatusBooked}, To: StatusInProgress, By: []Relation{TheDoctor, Admin}, When: FromStartWindow},
+	ActionComplete:   {From: []AppointmentStatus{StatusInProgress}, To: StatusCompleted, By: []Relation{TheDoctor, Admin}},
+	ActionCancel:     {From: []AppointmentStatus{StatusBooked}, To: StatusCancelled, By: []Relation{ThePatient, TheDoctor, Admin}, When: PatientBeforeCutoff},
+	ActionNoShow:     {From: []AppointmentStatus{StatusBooked}, To: StatusNoShow, By: []Relation{TheDoctor, Admin, System}, When: AfterStart},
+	ActionReschedule: {From: []AppointmentStatus{StatusBooked}, To: StatusBooked, By: []Relation{ThePatient, Admin}, When: PatientBeforeCutoff},
+	ActionDiagnose:   {From: []AppointmentStatus{StatusInProgress, StatusCompleted}, By: []Relation{TheDoctor}},
+}
+
+// checkTransition applies the Lifecycle row of action to rel.
+func (p Policy) checkTransition(rel Relation, a Appointment, action Action, now time.Time) error {
+	t := Lifecycle[action]
+	if !slices.Contains(t.By, rel) && !(rel == System && slices.Contains(t.By, Admin)) {
+		return Errorf(EFORBIDDEN, "a %s cannot %s this appointment", rel, actionVerb(action))
+	}
+	if !slices.Contains(t.From, a.Status) {
+		return StatusConflict(a, action)
+	}
+	switch t.When {
+	case PatientBeforeCutoff:
+		if rel == ThePatient && now.After(a.StartsAt.Add(-p.CancelCutoff)) {
+			return Errorf(ECONFLICT, "appointments can be changed only until %s before they start", p.CancelCutoff).
+				WithDetails(map[string]any{"status": a.Status, "cutoff": p.CancelCutoff.String()})
+		}
+	case FromStartWindow:
+		if rel != Admin && now.Before(a.StartsAt.Add(-p.StartEarly)) {
+			return Errorf(ECONFLICT, "the consultation can start at most %s before its time", p.StartEarly).
+				WithDetails(map[string]any{"status": a.Status, "opens_at": a.StartsAt.Add(-p.StartEarly).UTC().Format(time.RFC3339)})
+		}
+	case AfterStart:
+		if now.Before(a.StartsAt) {
+			return Errorf(ECONFLICT, "a patient can be marked absent only after the start time").WithDetails(map[string]any{"status": a.Status})
+		}
+	}
+	return nil
+}
+
+// StatusConflict is the answer to an action the current status does not allow.
+func StatusConflict(a Appointment, action Action) error {
+	return Errorf(ECONFLICT, "cannot %s an appointment that is %s", actionVerb(action), a.Status).
+		WithDetails(map[string]any{"status": a.Status})
+}
+
+// NextStatus is the status action leads to from a.
+func NextStatus(a Appointment, action Action) AppointmentStatus {
+	if to := Lifecycle[action].To; to != "" {
+		return to
+	}
+	return a.Status
+}
+
+// NoShowDue reports whether a booked appointment should become no_show now.
+func (p Policy) NoShowDue(a Appointment, now time.Time) bool {
+	return a.Status == StatusBooked && a.EndsAt.Before(now.Add(-p.NoShowAfter))
+}
+
+func actionVerb(a Action) string { return strings.ReplaceAll(string(a), "_", "-") }

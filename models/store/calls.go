@@ -1,0 +1,201 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"teleconsult/models"
+)
+
+// Calls keeps each room's call state in the database, where every node sees it.
+type Calls struct {
+	db     *gorm.DB
+	clock  models.Clock
+	policy models.Policy
+	// RingTimeout is how long an invite rings.
+	RingTimeout time.Duration
+}
+
+// NewCalls builds the call service.
+func NewCalls(db *gorm.DB, clock models.Clock, policy models.Policy, ringTimeout time.Duration) *Calls {
+	return &Calls{db: db, clock: clock, policy: policy, RingTimeout: ringTimeout}
+}
+
+// participant checks the actor may call in the appointment.
+func (c *Calls) participant(ctx context.Context, actor models.Actor, appointmentID string) (models.Appointment, error) {
+	a, err := loadBare(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.Appointment{}, err
+	}
+	if err := c.policy.CanCall(actor, a); err != nil {
+		return models.Appointment{}, err
+	}
+	return a, nil
+}
+
+// Invite starts ringing. A room whose call rings or runs answers EBUSY; a
+// ringing call past its deadline (its node went away) is replaced.
+func (c *Calls) Invite(ctx context.Context, actor models.Actor, appointmentID, media string) (models.CallState, error) {
+	if media != "audio" && media != "video" {
+		return models.CallState{}, models.InvalidFields(map[string]any{"media": "must be audio or video"})
+	}
+	if _, err := c.participant(ctx, actor, appointmentID); err != nil {
+		return models.CallState{}, err
+	}
+	now := c.clock.Now().UTC()
+	cs := callStateRow{AppointmentID: appointmentID, CallID: uuid.NewString(), State: models.CallRinging, CallerID: actor.UserID,
+		Media: media, RingDeadline: now.Add(c.RingTimeout), UpdatedAt: now}
+	db := c.db.WithContext(ctx)
+	res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&cs)
+	if res.Error != nil {
+		return models.CallState{}, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return cs.toModel(), nil
+	}
+	res = db.Model(&callStateRow{}).Where("appointment_id = ? AND state = ? AND ring_deadline < ?", appointmentID, models.CallRinging, now).
+		Updates(map[string]any{"call_id": cs.CallID, "caller_id": cs.CallerID, "media": media, "ring_deadline": cs.RingDeadline, "updated_at": now})
+	if res.Error != nil {
+		return models.CallState{}, res.Error
+	}
+	if res.RowsAffected == 1 {
+		return cs.toModel(), nil
+	}
+	return models.CallState{}, models.Errorf(models.EBUSY, "a call is already ringing or running in this consultation")
+}
+
+// Accept turns the ringing call active; only the callee may accept.
+func (c *Calls) Accept(ctx context.Context, actor models.Actor, appointmentID string) (models.CallState, error) {
+	return c.answer(ctx, actor, appointmentID, true)
+}
+
+// Reject ends a ringing call; only the callee may reject.
+func (c *Calls) Reject(ctx context.Context, actor models.Actor, appointmentID string) (models.CallState, error) {
+	return c.answer(ctx, actor, appointmentID, false)
+}
+
+func (c *Calls) answer(ctx context.Context, actor models.Actor, appointmentID string, accept bool) (models.CallState, error) {
+	if _, err := c.participant(ctx, actor, appointmentID); err != nil {
+		return models.CallState{}, err
+	}
+	cs, err := c.current(ctx, appointmentID)
+	if models.ErrorCode(err) == models.ENOTFOUND || (err == nil && (cs.State != models.CallRinging || cs.CallerID == actor.UserID)) {
+		return models.CallState{}, models.Errorf(models.ECONFLICT, "no call is ringing for you in this consultation")
+	}
+	if err != nil {
+		return models.CallState{}, err
+	}
+	now := c.clock.Now().UTC()
+	q := c.db.WithContext(ctx).Where("appointment_id = ? AND call_id = ? AND state = ?", appointmentID, cs.CallID, models.CallRinging)
+	var res *gorm.DB
+	if accept {
+		res = q.Model(&callStateRow{}).Updates(map[string]any{"state": models.CallActive, "updated_at": now})
+		cs.State = models.CallActive
+	} else {
+		res = q.Delete(&callStateRow{})
+	}
+	if res.Error != nil {
+		return models.CallState{}, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.CallState{}, models.Errorf(models.ECONFLICT, "the call stopped ringing")
+	}
+	return cs, nil
+}
+
+// Hangup ends the room's call, ringing or active; either participant may,
+// whatever the appointment's status (a call may outlive a cancellation).
+func (c *Calls) Hangup(ctx context.Context, actor models.Actor, appointmentID string) (models.CallState, error) {
+	a, err := loadBare(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.CallState{}, err
+	}
+	if err := c.policy.Check(actor, a, models.ActionHangup, c.clock.Now()); err != nil {
+		return models.CallState{}, err
+	}
+	return c.end(ctx, appointmentID, "")
+}
+
+// end deletes the call (only callID's, when given) and returns what it was.
+func (c *Calls) end(ctx context.Context, appointmentID, callID string) (models.CallState, error) {
+	cs, err := c.current(ctx, appointmentID)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return models.CallState{}, models.Errorf(models.ECONFLICT, "no call is running in this consultation")
+	}
+	if err != nil {
+		return models.CallState{}, err
+	}
+	if callID != "" && cs.CallID != callID {
+		return models.CallState{}, models.Errorf(models.ECONFLICT, "no such call")
+	}
+	res := c.db.WithContext(ctx).Where("appointment_id = ? AND call_id = ?", appointmentID, cs.CallID).Delete(&callStateRow{})
+	if res.Error != nil {
+		return models.CallState{}, res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.CallState{}, models.Errorf(models.ECONFLICT, "no call is running in this consultation")
+	}
+	return cs, nil
+}
+
+// ExpireRinging ends callID if it is still ringing past its deadline.
+func (c *Calls) ExpireRinging(ctx context.Context, appointmentID, callID string) (bool, error) {
+	res := c.db.WithContext(ctx).Where("appointment_id = ? AND call_id = ? AND state = ? AND ring_deadline <= ?",
+		appointmentID, callID, models.CallRinging, c.clock.Now().UTC()).Delete(&callStateRow{})
+	return res.RowsAffected == 1, res.Error
+}
+
+// EndIfAbsent ends the room's call on behalf of a participant who left
+// (the caller checked that they did not come back in time).
+func (c *Calls) EndIfAbsent(ctx context.Context, appointmentID, userID string) (models.CallState, bool, error) {
+	cs, err := c.current(ctx, appointmentID)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return models.CallState{}, false, nil
+	}
+	if err != nil {
+		return models.CallState{}, false, err
+	}
+	a, err := loadBare(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.CallState{}, false, err
+	}
+	if !a.IsParticipant(userID) {
+		return models.CallState{}, false, nil
+	}
+	if _, err := c.end(ctx, appointmentID, cs.CallID); err != nil {
+		if models.ErrorCode(err) == models.ECONFLICT {
+			return models.CallState{}, false, nil
+		}
+		return models.CallState{}, false, err
+	}
+	return cs, true, nil
+}
+
+// Current returns the room's call to a participant, or ENOTFOUND.
+func (c *Calls) Current(ctx context.Context, actor models.Actor, appointmentID string) (models.CallState, error) {
+	a, err := loadBare(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.CallState{}, err
+	}
+	if err := c.policy.CanViewAppointment(actor, a); err != nil {
+		return models.CallState{}, err
+	}
+	return c.current(ctx, appointmentID)
+}
+
+func (c *Calls) current(ctx context.Context, appointmentID string) (models.CallState, error) {
+	var cs callStateRow
+	err := c.db.WithContext(ctx).Where("appointment_id = ?", appointmentID).Take(&cs).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return models.CallState{}, models.Errorf(models.ENOTFOUND, "no call in this consultation")
+	}
+	if err != nil {
+		return models.CallState{}, err
+	}
+	return cs.toModel(), nil
+}

@@ -1,0 +1,344 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"teleconsult/models"
+)
+
+// Chat is the consultation room's message store.
+type Chat struct {
+	db     *gorm.DB
+	clock  models.Clock
+	policy models.Policy
+	audit  *Audit
+	files  models.FileStore
+	// AttachmentMaxBytes caps one uploaded file.
+	AttachmentMaxBytes int64
+}
+
+// NewChat builds the chat service; files may be nil (no attachments).
+func NewChat(db *gorm.DB, clock models.Clock, policy models.Policy, audit *Audit, files models.FileStore, attachmentMaxBytes int64) *Chat {
+	return &Chat{db: db, clock: clock, policy: policy, audit: audit, files: files, AttachmentMaxBytes: attachmentMaxBytes}
+}
+
+// room loads the appointment and checks the actor may enter its room.
+func (c *Chat) room(ctx context.Context, actor models.Actor, appointmentID string) (models.Appointment, error) {
+	a, err := loadAppointment(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.Appointment{}, err
+	}
+	if err := c.policy.CanJoinRoom(actor, a); err != nil {
+		return models.Appointment{}, err
+	}
+	return a, nil
+}
+
+// Join returns the room of an appointment for its patient or doctor.
+func (c *Chat) Join(ctx context.Context, actor models.Actor, appointmentID string) (models.Room, error) {
+	a, err := c.room(ctx, actor, appointmentID)
+	if err != nil {
+		return models.Room{}, err
+	}
+	r := models.Room{Appointment: a, LastSeq: a.LastSeq}
+	if a.Patient != nil {
+		r.Members = append(r.Members, models.Member{UserID: a.PatientID, Role: models.RolePatient, Name: a.Patient.Name})
+	}
+	if a.Doctor != nil {
+		r.Members = append(r.Members, models.Member{UserID: a.DoctorID, Role: models.RoleDoctor, Name: a.Doctor.Name})
+	}
+	return r, nil
+}
+
+// Send stores a message with the next sequence number of its appointment.
+func (c *Chat) Send(ctx context.Context, actor models.Actor, in models.SendInput) (models.Message, bool, error) {
+	if err := models.Validate(in); err != nil {
+		return models.Message{}, false, err
+	}
+	text, err := models.CleanText(in.Text, false)
+	if err != nil {
+		return models.Message{}, false, err
+	}
+	return c.store(ctx, actor, in.AppointmentID, in.ClientMsgID, text, nil)
+}
+
+// existing returns the message a sender already stored under clientMsgID.
+func (c *Chat) existing(ctx context.Context, appointmentID, senderID, clientMsgID string) (models.Message, bool, error) {
+	var m messageRow
+	err := c.db.WithContext(ctx).Preload("Attachment").
+		Where("appointment_id = ? AND sender_id = ? AND client_msg_id = ?", appointmentID, senderID, clientMsgID).
+		Take(&m).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return models.Message{}, false, nil
+	}
+	if err != nil {
+		return models.Message{}, false, err
+	}
+	return m.toModel(), true, nil
+}
+
+// store writes the message in one transaction: the appointment row's
+// last_seq is incremented under its row lock, which serialises the senders
+// of one room and leaves no gaps; access and status are checked under
+// that lock too, and a refusal rolls the number back. A retry of a stored
+// client_msg_id (the insert hits the unique key) returns the stored message.
+func (c *Chat) store(ctx context.Context, actor models.Actor, appointmentID, clientMsgID, text string, att *models.Attachment) (models.Message, bool, error) {
+	now := c.clock.Now().UTC()
+	m := messageRow{ID: uuid.NewString(), AppointmentID: appointmentID, SenderID: actor.UserID, ClientMsgID: clientMsgID, Text: text, CreatedAt: now}
+	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row struct {
+			LastSeq     int64
+			Status      string
+			CompletedAt *time.Time
+			PatientID   string
+			DoctorID    string
+		}
+		res := tx.Raw("UPDATE appointments SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq, status, completed_at, patient_id, doctor_id", appointmentID).Scan(&row)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return models.ErrAppointmentNotFound
+		}
+		a := models.Appointment{ID: appointmentID, Status: models.AppointmentStatus(row.Status), CompletedAt: row.CompletedAt, PatientID: row.PatientID, DoctorID: row.DoctorID}
+		if err := c.policy.CanSend(actor, a, now); err != nil {
+			return err
+		}
+		m.Seq = row.LastSeq
+		if att != nil {
+			ar := attachmentFromModel(*att)
+			if err := tx.Create(&ar).Error; err != nil {
+				return err
+			}
+			m.AttachmentID = &att.ID
+		}
+		return tx.Omit("Attachment").Create(&m).Error
+	})
+	if err != nil {
+		if models.ErrorCode(err) != models.ENOTFOUND {
+			// A retry of a stored message (perhaps after the chat closed).
+			if prev, ok, lookErr := c.existing(ctx, appointmentID, actor.UserID, clientMsgID); lookErr == nil && ok {
+				return prev, false, nil
+			}
+		}
+		return models.Message{}, false, err
+	}
+	out := m.toModel()
+	out.Attachment = att
+	return out, true, nil
+}
+
+// Sync returns up to MaxSyncMessages messages after afterSeq, oldest first:
+// what a client missed while it was away.
+func (c *Chat) Sync(ctx context.Context, actor models.Actor, appointmentID string, afterSeq int64) ([]models.Message, error) {
+	if afterSeq < 0 {
+		return nil, models.InvalidFields(map[string]any{"after_seq": "must not be negative"})
+	}
+	if _, err := c.room(ctx, actor, appointmentID); err != nil {
+		return nil, err
+	}
+	var ms []messageRow
+	err := c.db.WithContext(ctx).Preload("Attachment").
+		Where("appointment_id = ? AND seq > ?", appointmentID, afterSeq).
+		Order("seq ASC").Limit(models.MaxSyncMessages).Find(&ms).Error
+	if err != nil {
+		return nil, err
+	}
+	return messagesToModel(ms), nil
+}
+
+// History returns messages newest first, before BeforeSeq. Participants may
+// read it whatever the status; admins too, audited; anyone else gets ENOTFOUND.
+func (c *Chat) History(ctx context.Context, actor models.Actor, appointmentID string, f models.HistoryFilter) (models.Page[models.Message], error) {
+	limit, err := models.PageLimit(f.Limit)
+	if err != nil {
+		return models.Page[models.Message]{}, err
+	}
+	if f.BeforeSeq < 0 {
+		return models.Page[models.Message]{}, models.InvalidFields(map[string]any{"before_seq": "must not be negative"})
+	}
+	a, err := loadBare(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.Page[models.Message]{}, err
+	}
+	if err := c.policy.Check(actor, a, models.ActionReadHistory, c.clock.Now()); err != nil {
+		return models.Page[models.Message]{}, err
+	}
+	if actor.IsAdmin() {
+		c.audit.recordAfter(ctx, actor, "chat.read", "appointment", appointmentID, nil)
+	}
+	q := c.db.WithContext(ctx).Preload("Attachment").Where("appointment_id = ?", appointmentID)
+	if f.BeforeSeq > 0 {
+		q = q.Where("seq < ?", f.BeforeSeq)
+	}
+	var ms []messageRow
+	if err := q.Order("seq DESC").Limit(limit + 1).Find(&ms).Error; err != nil {
+		return models.Page[models.Message]{}, err
+	}
+	page := models.Page[models.Message]{Items: messagesToModel(ms)}
+	if len(ms) > limit {
+		page.Items = page.Items[:limit]
+		page.NextCursor = strconv.FormatInt(ms[limit-1].Seq, 10)
+	}
+	return page, nil
+}
+
+// MarkRead records that the actor has read up to seq (clamped to the last
+// message; it never moves backwards) and returns the stored position.
+func (c *Chat) MarkRead(ctx context.Context, actor models.Actor, appointmentID string, seq int64) (int64, error) {
+	if seq < 0 {
+		return 0, models.InvalidFields(map[string]any{"seq": "must not be negative"})
+	}
+	a, err := c.room(ctx, actor, appointmentID)
+	if err != nil {
+		return 0, err
+	}
+	seq = min(seq, a.LastSeq)
+	now := c.clock.Now().UTC()
+	var stored int64
+	err = c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		r := chatReadRow{AppointmentID: appointmentID, UserID: actor.UserID, Seq: seq, UpdatedAt: now}
+		if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&r).Error; err != nil {
+			return err
+		}
+		if err := tx.Model(&chatReadRow{}).Where("appointment_id = ? AND user_id = ? AND seq < ?", appointmentID, actor.UserID, seq).
+			Updates(map[string]any{"seq": seq, "updated_at": now}).Error; err != nil {
+			return err
+		}
+		return tx.Model(&chatReadRow{}).Select("seq").Where("appointment_id = ? AND user_id = ?", appointmentID, actor.UserID).Scan(&stored).Error
+	})
+	if err != nil {
+		return 0, err
+	}
+	return stored, nil
+}
+
+// Reads returns every member's read position in a room.
+func (c *Chat) Reads(ctx context.Context, actor models.Actor, appointmentID string) ([]models.ChatRead, error) {
+	if _, err := c.room(ctx, actor, appointmentID); err != nil {
+		return nil, err
+	}
+	var rs []chatReadRow
+	if err := c.db.WithContext(ctx).Where("appointment_id = ?", appointmentID).Order("user_id").Find(&rs).Error; err != nil {
+		return nil, err
+	}
+	out := make([]models.ChatRead, len(rs))
+	for i, r := range rs {
+		out[i] = models.ChatRead{AppointmentID: r.AppointmentID, UserID: r.UserID, Seq: r.Seq, UpdatedAt: r.UpdatedAt.UTC()}
+	}
+	return out, nil
+}
+
+// Attach stores an uploaded file (size-limited, type sniffed and
+// allow-listed) and announces it as a chat message in the room.
+func (c *Chat) Attach(ctx context.Context, actor models.Actor, in models.AttachInput) (models.Message, bool, error) {
+	if in.ClientMsgID == "" {
+		in.ClientMsgID = uuid.NewString()
+	}
+	if len(in.ClientMsgID) > models.MaxClientMsgIDLen || !utf8.ValidString(in.ClientMsgID) {
+		return models.Message{}, false, models.InvalidFields(map[string]any{"client_msg_id": "must be 1 to 64 characters"})
+	}
+	caption, err := models.CleanText(in.Caption, true)
+	if err != nil {
+		return models.Message{}, false, err
+	}
+	a, err := loadBare(ctx, c.db, in.AppointmentID)
+	if err != nil {
+		return models.Message{}, false, err
+	}
+	if err := c.policy.CanSend(actor, a, c.clock.Now()); err != nil {
+		return models.Message{}, false, err
+	}
+	if m, ok, err := c.existing(ctx, in.AppointmentID, actor.UserID, in.ClientMsgID); err != nil || ok {
+		return m, false, err
+	}
+	if c.files == nil {
+		return models.Message{}, false, models.Errorf(models.EUNAVAILABLE, "attachments are not configured")
+	}
+	head := make([]byte, 512)
+	n, err := io.ReadFull(in.Body, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return models.Message{}, false, err
+	}
+	head = head[:n]
+	if n == 0 {
+		return models.Message{}, false, models.InvalidFields(map[string]any{"file": "is empty"})
+	}
+	ctype := http.DetectContentType(head)
+	if i := strings.IndexByte(ctype, ';'); i >= 0 {
+		ctype = ctype[:i]
+	}
+	ext, ok := models.AllowedAttachmentTypes[ctype]
+	if !ok {
+		return models.Message{}, false, models.InvalidFields(map[string]any{"file": "must be an image (PNG, JPEG, GIF, WebP) or a PDF, not " + ctype})
+	}
+	att := &models.Attachment{ID: uuid.NewString(), AppointmentID: in.AppointmentID, UploaderID: actor.UserID,
+		FileName: models.CleanFileName(in.FileName, ext), ContentType: ctype, CreatedAt: c.clock.Now().UTC()}
+	att.StorageKey = path.Join("attachments", in.AppointmentID, att.ID)
+	limit := c.AttachmentMaxBytes
+	body := io.MultiReader(bytes.NewReader(head), in.Body)
+	size, err := c.files.Put(ctx, att.StorageKey, &models.LimitedReader{R: body, Left: limit})
+	if errors.Is(err, models.ErrTooLarge) {
+		_ = c.files.Delete(ctx, att.StorageKey)
+		return models.Message{}, false, models.Errorf(models.ETOOLARGE, "attachments are limited to %d bytes", limit)
+	}
+	if err != nil {
+		_ = c.files.Delete(ctx, att.StorageKey)
+		return models.Message{}, false, err
+	}
+	att.SizeBytes = size
+	text := caption
+	if text == "" {
+		text = att.FileName
+	}
+	m, created, err := c.store(ctx, actor, in.AppointmentID, in.ClientMsgID, text, att)
+	if err != nil || !created {
+		_ = c.files.Delete(ctx, att.StorageKey)
+	}
+	return m, created, err
+}
+
+// OpenAttachment streams an attachment to a member of its room (or an
+// admin, audited); anyone else gets ENOTFOUND.
+func (c *Chat) OpenAttachment(ctx context.Context, actor models.Actor, id string) (models.Attachment, io.ReadCloser, error) {
+	notFound := models.Errorf(models.ENOTFOUND, "attachment not found")
+	var r attachmentRow
+	err := c.db.WithContext(ctx).Where("id = ?", id).Take(&r).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return models.Attachment{}, nil, notFound
+	}
+	if err != nil {
+		return models.Attachment{}, nil, err
+	}
+	a, err := loadBare(ctx, c.db, r.AppointmentID)
+	if err != nil {
+		return models.Attachment{}, nil, err
+	}
+	if err := c.policy.Check(actor, a, models.ActionReadHistory, c.clock.Now()); err != nil {
+		if models.ErrorCode(err) == models.ENOTFOUND {
+			return models.Attachment{}, nil, notFound
+		}
+		return models.Attachment{}, nil, err
+	}
+	if actor.IsAdmin() {
+		c.audit.recordAfter(ctx, actor, "attachment.read", "attachment", id, nil)
+	}
+	if c.files == nil {
+		return models.Attachment{}, nil, models.Errorf(models.EUNAVAILABLE, "attachments are not configured")
+	}
+	rc, err := c.files.Open(ctx, r.StorageKey)
+	return *r.toModel(), rc, err
+}

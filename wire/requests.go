@@ -1,0 +1,148 @@
+package wire
+
+import "teleconsult/models"
+
+// REST request bodies. Each converts to the models input it carries;
+// validation happens in the domain, which names fields as these tags do.
+
+// RegisterRequest is POST /auth/register.
+type RegisterRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+	TimeZone string `json:"time_zone"`
+}
+
+// Input converts the request.
+func (r RegisterRequest) Input() models.RegisterInput { return models.RegisterInput(r) }
+
+// LoginRequest is POST /auth/login.
+type LoginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Input converts the request.
+func (r LoginRequest) Input() models.LoginInput { return models.LoginInput(r) }
+
+// RefreshRequest is POST /auth/refresh and /auth/logout.
+type RefreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// UpdateProfileRequest is PATCH /me.
+type UpdateProfileRequest struct {
+	Name      *string `json:"name"`
+	TimeZone  *string `json:"time_zone"`
+	Specialty *string `json:"specialty"`
+	Bio       *string `json:"bio"`
+	Password  *string `json:"password"`
+}
+
+// Input converts the request.
+func (r UpdateProfileRequest) Input() models.UpdateProfileInput { return models.UpdateProfileInput(r) }
+
+// CreateUserRequest is POST /admin/users.
+type CreateUserRequest struct {
+	Email     string      `json:"email"`
+	Password  string      `json:"password"`
+	Name      string      `json:"name"`
+	Role      models.Role `json:"role"`
+	TimeZone  string      `json:"time_zone"`
+	Specialty string      `json:"specialty"`
+	Bio       string      `json:"bio"`
+}
+
+// Input converts the request.
+func (r CreateUserRequest) Input() models.CreateUserInput { return models.CreateUserInput(r) }
+
+// AdminUpdateUserRequest is PATCH /admin/users/{id}.
+type AdminUpdateUserRequest struct {
+	Name      *string      `json:"name"`
+	Role      *models.Role `json:"role"`
+	Disabled  *bool        `json:"disabled"`
+	Specialty *string      `json:"specialty"`
+	Bio       *string      `json:"bio"`
+}
+
+// Input converts the request.
+func (r AdminUpdateUserRequest) Input() models.AdminUpdateUserInput {
+	return models.AdminUpdateUserInput(r)
+}
+
+// ScheduleRequest is PUT /doctors/me/schedule.
+type ScheduleRequest struct {
+	TimeZone    string         `json:"time_zone"`
+	SlotMinutes int            `json:"slot_minutes"`
+	Rules       []ScheduleRule `json:"rules"`
+}
+
+// Input converts the request.
+func (r ScheduleRequest) Input() models.ScheduleInput {
+	in := models.ScheduleInput{TimeZone: r.TimeZone, SlotMinutes: r.SlotMinutes}
+	if r.Rules != nil {
+		in.Rules = make([]models.ScheduleRule, len(r.Rules))
+		for i, x := range r.Rules {
+			in.Rules[i] = models.ScheduleRule(x)
+		}
+	}
+	return in
+}
+
+// TimeOffRequest is POST /doctors/me/time-off.
+type TimeOffRequest struct {
+	StartsAt string `json:"starts_at"`
+	EndsAt   string `json:"ends_at"`
+	Reason   string `json:"reason"`
+}
+
+// Input converts the request.
+func (r TimeOffRequest) Input() models.TimeOffInput { return models.TimeOffInput(r) }
+
+// BookRequest is POST /appointments.
+type BookRequest struct {
+	DoctorID string `json:"doctor_id"`
+	StartsAt string `json:"starts_at"`
+	Reason   string `json:"reason"`
+}
+
+// Input converts the request.
+func (r BookRequest) Input() models.BookInput { return models.BookInput(r) }
+
+// CancelRequest is POST /appointments/{id}/cancel.
+type CancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// Input converts the request.
+func (r CancelRequest) Input() models.CancelInput { return models.CancelInput(r) }
+
+// RescheduleRequest is POST /appointments/{id}/reschedule.
+type RescheduleRequest struct {
+	StartsAt string `json:"starts_at"`
+}
+
+// Input converts the request.
+func (r RescheduleRequest) Input() models.RescheduleInput { return models.RescheduleInput(r) }
+
+// DiagnosisRequest is POST /appointments/{id}/diagnosis.
+type DiagnosisRequest struct {
+	Summary      string  `json:"summary"`
+	Prescription *string `json:"prescription"`
+}
+
+// Input converts the request.
+func (r DiagnosisRequest) Input() models.DiagnosisInput { return models.DiagnosisInput(r) }
+
+// AnnouncementRequest is POST /admin/announcements.
+type AnnouncementRequest struct {
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Audience string `json:"audience"`
+}
+
+// Input converts the request.
+func (r AnnouncementRequest) Input() models.AnnouncementInput { return models.AnnouncementInput(r) }
+
+// Empty is a body-less action's optional body.
+type Empty struct{}
