@@ -73,23 +73,51 @@ func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.B
 		if err := tx.Omit("Doctor", "Patient").Create(&row).Error; err != nil {
 			return slotErr(err)
 		}
-		if err := s.audit.record(ctx, tx, actor, "appointment.book", "appointment", id, map[string]any{"status": models.StatusBooked, "starts_at": start}); err != nil {
-			return err
-		}
-		if booked, err = loadAppointment(ctx, tx, id); err != nil {
-			return err
-		}
-		return s.outbox.add(tx, models.AppointmentBooked{AppointmentEvent: s.event(actor, booked, now)})
+		booked, err = s.record(ctx, tx, actor, id, "appointment.book", map[string]any{"status": models.StatusBooked, "starts_at": start}, now,
+			func(e models.AppointmentEvent) models.Event { return models.AppointmentBooked{AppointmentEvent: e} })
+		return err
 	})
+	return s.committed(booked, err)
+}
+
+// record ends a change inside its transaction: the audit entry, the
+// appointment as it now is, and the event the change raises.
+func (s *Appointments) record(ctx context.Context, tx *gorm.DB, actor models.Actor, id, auditAction string, details map[string]any,
+	now time.Time, raise func(models.AppointmentEvent) models.Event) (models.Appointment, error) {
+	if err := s.audit.record(ctx, tx, actor, auditAction, "appointment", id, details); err != nil {
+		return models.Appointment{}, err
+	}
+	after, err := loadAppointment(ctx, tx, id)
+	if err != nil {
+		return models.Appointment{}, err
+	}
+	return after, s.outbox.add(tx, raise(models.AppointmentEvent{Appointment: after, ActorID: actor.UserID, ActorRole: actor.Role, At: now}))
+}
+
+// committed wakes the dispatcher after a change committed.
+func (s *Appointments) committed(a models.Appointment, err error) (models.Appointment, error) {
 	if err != nil {
 		return models.Appointment{}, err
 	}
 	s.outbox.Kick()
-	return booked, nil
+	return a, nil
 }
 
-func (s *Appointments) event(actor models.Actor, a models.Appointment, now time.Time) models.AppointmentEvent {
-	return models.AppointmentEvent{Appointment: a, ActorID: actor.UserID, ActorRole: actor.Role, At: now}
+// updateIf applies upd to the appointment if it is still in status from;
+// otherwise the change lost a race and the answer is a conflict.
+func updateIf(ctx context.Context, tx *gorm.DB, id string, from models.AppointmentStatus, action models.Action, upd map[string]any) error {
+	res := tx.WithContext(ctx).Model(&appointmentRow{}).Where("id = ? AND status = ?", id, string(from)).Updates(upd)
+	if res.Error != nil {
+		return slotErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		fresh, err := loadBare(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return models.StatusConflict(fresh, action)
+	}
+	return nil
 }
 
 // slotAt checks that start is a free slot of the doctor's grid and returns it.
@@ -209,30 +237,13 @@ func (s *Appointments) transition(ctx context.Context, actor models.Actor, id st
 		for k, v := range extra {
 			upd[k] = v
 		}
-		res := tx.Model(&appointmentRow{}).Where("id = ? AND status = ?", id, string(a.Status)).Updates(upd)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			fresh, err := loadBare(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			return models.StatusConflict(fresh, action)
-		}
-		if err := s.audit.record(ctx, tx, actor, "appointment."+string(action), "appointment", id, map[string]any{"from": a.Status, "to": to}); err != nil {
+		if err := updateIf(ctx, tx, id, a.Status, action, upd); err != nil {
 			return err
 		}
-		if after, err = loadAppointment(ctx, tx, id); err != nil {
-			return err
-		}
-		return s.outbox.add(tx, raise(s.event(actor, after, now)))
+		after, err = s.record(ctx, tx, actor, id, "appointment."+string(action), map[string]any{"from": a.Status, "to": to}, now, raise)
+		return err
 	})
-	if err != nil {
-		return models.Appointment{}, err
-	}
-	s.outbox.Kick()
-	return after, nil
+	return s.committed(after, err)
 }
 
 // Reschedule moves a booked appointment to another free slot in one
@@ -266,34 +277,20 @@ func (s *Appointments) Reschedule(ctx context.Context, actor models.Actor, id st
 		if err := patientFree(ctx, tx, a.PatientID, slot, a.ID); err != nil {
 			return err
 		}
-		res := tx.Model(&appointmentRow{}).Where("id = ? AND status = ?", id, string(a.Status)).
-			Updates(map[string]any{"starts_at": slot.StartsAt, "ends_at": slot.EndsAt, "updated_at": now})
-		if res.Error != nil {
-			return slotErr(res.Error)
-		}
-		if res.RowsAffected == 0 {
-			fresh, err := loadBare(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			return models.StatusConflict(fresh, models.ActionReschedule)
+		upd := map[string]any{"starts_at": slot.StartsAt, "ends_at": slot.EndsAt, "updated_at": now}
+		if err := updateIf(ctx, tx, id, a.Status, models.ActionReschedule, upd); err != nil {
+			return err
 		}
 		if err := tx.Where("appointment_id = ?", id).Delete(&reminderClaimRow{}).Error; err != nil {
 			return err
 		}
-		if err := s.audit.record(ctx, tx, actor, "appointment.reschedule", "appointment", id, map[string]any{"from": a.StartsAt, "to": slot.StartsAt}); err != nil {
-			return err
-		}
-		if after, err = loadAppointment(ctx, tx, id); err != nil {
-			return err
-		}
-		return s.outbox.add(tx, models.AppointmentRescheduled{AppointmentEvent: s.event(actor, after, now), PreviousStartsAt: a.StartsAt})
+		after, err = s.record(ctx, tx, actor, id, "appointment.reschedule", map[string]any{"from": a.StartsAt, "to": slot.StartsAt}, now,
+			func(e models.AppointmentEvent) models.Event {
+				return models.AppointmentRescheduled{AppointmentEvent: e, PreviousStartsAt: a.StartsAt}
+			})
+		return err
 	})
-	if err != nil {
-		return models.Appointment{}, err
-	}
-	s.outbox.Kick()
-	return after, nil
+	return s.committed(after, err)
 }
 
 // SetDiagnosis stores the doctor's diagnosis (again: it updates) on an
@@ -317,30 +314,14 @@ func (s *Appointments) SetDiagnosis(ctx context.Context, actor models.Actor, id 
 		if a.DiagnosedAt == nil {
 			upd["diagnosed_at"] = now
 		}
-		res := tx.Model(&appointmentRow{}).Where("id = ? AND status = ?", id, string(a.Status)).Updates(upd)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			fresh, err := loadBare(ctx, tx, id)
-			if err != nil {
-				return err
-			}
-			return models.StatusConflict(fresh, models.ActionDiagnose)
-		}
-		if err := s.audit.record(ctx, tx, actor, "appointment.diagnosis", "appointment", id, nil); err != nil {
+		if err := updateIf(ctx, tx, id, a.Status, models.ActionDiagnose, upd); err != nil {
 			return err
 		}
-		if after, err = loadAppointment(ctx, tx, id); err != nil {
-			return err
-		}
-		return s.outbox.add(tx, models.DiagnosisReady{AppointmentEvent: s.event(actor, after, now)})
+		after, err = s.record(ctx, tx, actor, id, "appointment.diagnosis", nil, now,
+			func(e models.AppointmentEvent) models.Event { return models.DiagnosisReady{AppointmentEvent: e} })
+		return err
 	})
-	if err != nil {
-		return models.Appointment{}, err
-	}
-	s.outbox.Kick()
-	return after, nil
+	return s.committed(after, err)
 }
 
 // List returns appointments ordered by start: patients and doctors see
