@@ -25,9 +25,9 @@ type clinic struct {
 
 var clinicNow = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
-func newClinic(t *testing.T, db *database.DB) *clinic {
+func newClinic(t *testing.T, db *database.DB, mutate ...func(*modeltest.Options, *Config)) *clinic {
 	t.Helper()
-	a := newTestAPI(t, db)
+	a := newTestAPI(t, db, mutate...)
 	a.Clock.Set(clinicNow)
 	c := &clinic{testAPI: a}
 	c.doctor, c.docTok = a.user(models.RoleDoctor, "doc@example.com")

@@ -51,7 +51,34 @@ func decodeStrict(body []byte, dst any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return malformed("the request body has data after the JSON value", nil)
 	}
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		var v any
+		if json.Unmarshal(body, &v) == nil && hasNUL(v) {
+			return malformed("the request contains a NUL character", nil)
+		}
+	}
 	return nil
+}
+
+// hasNUL reports whether any string (or key) in a decoded JSON value holds U+0000.
+func hasNUL(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return strings.ContainsRune(x, 0)
+	case map[string]any:
+		for k, e := range x {
+			if strings.ContainsRune(k, 0) || hasNUL(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func jsonError(err error) error {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"net/http"
 	"slices"
@@ -203,4 +204,60 @@ func principal(c *gin.Context) (models.Principal, bool) {
 func actor(c *gin.Context) models.Actor {
 	p, _ := principal(c)
 	return p.Actor(requestID(c))
+}
+
+// metricsAuth requires the configured bearer token on /metrics.
+func (s *Server) metricsAuth() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.cfg.MetricsToken == "" {
+			c.Next()
+			return
+		}
+		raw, _ := strings.CutPrefix(c.GetHeader("Authorization"), "Bearer ")
+		if subtle.ConstantTimeCompare([]byte(raw), []byte(s.cfg.MetricsToken)) != 1 {
+			s.fail(c, models.Errorf(models.EUNAUTHORIZED, "metrics need the metrics token"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// noStore keeps API answers out of every cache: they are personal.
+func (s *Server) noStore() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			c.Header("Cache-Control", "no-store")
+		}
+		c.Next()
+	}
+}
+
+// rejectNUL refuses a NUL character in the path or query (Postgres cannot
+// store it, and no legitimate client sends one).
+func (s *Server) rejectNUL() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if strings.ContainsRune(c.Request.URL.Path, 0) || strings.ContainsRune(c.Request.URL.RawQuery, 0) ||
+			strings.Contains(strings.ToLower(c.Request.URL.RawQuery), "%00") {
+			s.fail(c, malformed("the request contains a NUL character", nil))
+			return
+		}
+		c.Next()
+	}
+}
+
+// readDeadline bounds how long reading a request's body may take, so a
+// client trickling a body cannot hold a connection. Uploads get their own,
+// longer deadline; WebSocket upgrades none (the connection outlives it).
+func (s *Server) readDeadline() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		d := s.cfg.RequestReadTimeout
+		if strings.HasSuffix(c.Request.URL.Path, "/attachments") && c.Request.Method == http.MethodPost {
+			d = s.cfg.UploadReadTimeout
+		}
+		// Only requests with a body: a long poll (GET) may legitimately wait.
+		if d > 0 && c.Request.ContentLength != 0 && !strings.EqualFold(c.GetHeader("Upgrade"), "websocket") {
+			_ = http.NewResponseController(c.Writer).SetReadDeadline(time.Now().Add(d))
+		}
+		c.Next()
+	}
 }

@@ -15,8 +15,8 @@ func (s *Server) routes() {
 	e := s.engine
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
-	if s.gatherer != nil {
-		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})))
+	if s.gatherer != nil && (s.cfg.MetricsToken != "" || !s.cfg.Production) {
+		e.GET("/metrics", s.metricsAuth(), gin.WrapH(promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})))
 	}
 	if s.realtime != nil {
 		e.Any("/socket.io/*any", gin.WrapH(s.realtime))

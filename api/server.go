@@ -52,6 +52,14 @@ type Config struct {
 	RefreshTTL time.Duration
 	// AttachmentMaxBytes caps one uploaded file.
 	AttachmentMaxBytes int64
+	// MetricsToken, when set, is the bearer token /metrics requires. In
+	// production without one, /metrics is not served on this port.
+	MetricsToken string
+	Production   bool
+	// RequestReadTimeout bounds reading a request's body; uploads get
+	// UploadReadTimeout. Zero leaves reads unbounded.
+	RequestReadTimeout time.Duration
+	UploadReadTimeout  time.Duration
 }
 
 // ReadyCheck reports whether a dependency answers.
@@ -110,7 +118,7 @@ func New(svc Services, opts Options) (*Server, error) {
 	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	e.Use(s.recovery(), s.requestID(), s.accessLog(), s.cors(), s.limitBody())
+	e.Use(s.recovery(), s.requestID(), s.accessLog(), s.rejectNUL(), s.readDeadline(), s.cors(), s.noStore(), s.limitBody())
 	s.engine = e
 	s.routes()
 	return s, nil

@@ -97,6 +97,9 @@ func CleanText(text string, allowEmpty bool) (string, error) {
 	if !utf8.ValidString(text) {
 		return "", InvalidFields(map[string]any{"text": "must be valid UTF-8"})
 	}
+	if strings.ContainsRune(text, 0) {
+		return "", InvalidFields(map[string]any{"text": "must not contain NUL characters"})
+	}
 	t := strings.TrimSpace(text)
 	if t == "" && !allowEmpty {
 		return "", InvalidFields(map[string]any{"text": "must not be empty"})

@@ -1,6 +1,7 @@
 package models
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +23,49 @@ type Policy struct {
 	NoShowAfter time.Duration
 	// ChatWindow is how long the chat stays open after completion.
 	ChatWindow time.Duration
+	// BookingHorizon is how far ahead a slot may be booked (0: no limit).
+	BookingHorizon time.Duration
+	// MaxActiveAppointments is how many booked or in-progress appointments
+	// one patient may hold at once (0: no limit).
+	MaxActiveAppointments int
+}
+
+// CheckBookable says whether a slot starting at start may be booked now:
+// not in the past, not sooner than MinLeadTime, not beyond BookingHorizon.
+func (p Policy) CheckBookable(start, now time.Time) error {
+	if start.Before(now.Add(p.MinLeadTime)) {
+		return InvalidFields(map[string]any{"starts_at": "lies in the past or too soon to book"})
+	}
+	if p.BookingHorizon > 0 && start.After(now.Add(p.BookingHorizon)) {
+		return InvalidFields(map[string]any{"starts_at": fmt.Sprintf("lies more than %s ahead; appointments can be booked up to %s in advance",
+			humanDays(p.BookingHorizon), humanDays(p.BookingHorizon))})
+	}
+	return nil
+}
+
+// BookableUntil is the latest start that may be booked now (zero: no limit).
+func (p Policy) BookableUntil(now time.Time) time.Time {
+	if p.BookingHorizon <= 0 {
+		return time.Time{}
+	}
+	return now.Add(p.BookingHorizon)
+}
+
+// CheckActiveCount refuses a booking when the patient already holds active
+// appointments up to the limit.
+func (p Policy) CheckActiveCount(active int64) error {
+	if p.MaxActiveAppointments > 0 && active >= int64(p.MaxActiveAppointments) {
+		return Errorf(ECONFLICT, "you already have %d upcoming appointments; cancel one or wait until one is over", active).
+			WithDetails(map[string]any{"max_active_appointments": p.MaxActiveAppointments})
+	}
+	return nil
+}
+
+func humanDays(d time.Duration) string {
+	if d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return d.String()
 }
 
 // Timing is when, relative to the appointment, a transition may happen.
@@ -77,7 +121,7 @@ func (p Policy) checkTransition(rel Relation, a Appointment, action Action, now 
 				WithDetails(map[string]any{"status": a.Status, "cutoff": p.CancelCutoff.String()})
 		}
 	case FromStartWindow:
-		if rel != Admin && now.Before(a.StartsAt.Add(-p.StartEarly)) {
+		if rel != Admin && rel != System && now.Before(a.StartsAt.Add(-p.StartEarly)) {
 			return Errorf(ECONFLICT, "the consultation can start at most %s before its time", p.StartEarly).
 				WithDetails(map[string]any{"status": a.Status, "opens_at": a.StartsAt.Add(-p.StartEarly).UTC().Format(time.RFC3339)})
 		}

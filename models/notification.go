@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -122,7 +123,7 @@ func NotificationsFor(env Envelope) []Notification {
 				when(ev.PreviousStartsAt, a.PartyByID(to)), when(a.StartsAt, a.PartyByID(to))), d)
 		}
 	case ConsultationStarted:
-		add(a.PatientID, NotifyStarted, "Your consultation has started", fmt.Sprintf("%s is waiting for you in the consultation room.", doctor), data())
+		add(a.PatientID, NotifyStarted, "Your consultation has started", fmt.Sprintf("%s is waiting for you in the consultation room.", partyName(a.Doctor, "Your doctor")), data())
 	case DiagnosisReady:
 		add(a.PatientID, NotifyDiagnosis, "Your diagnosis is ready", fmt.Sprintf("%s has written up your consultation.", doctor), data())
 	case ReminderDue:
@@ -220,6 +221,8 @@ func inHuman(d time.Duration) string {
 // was booked), nearest first. Empty when none is due.
 func DueReminder(a Appointment, offsets []time.Duration, now time.Time) []time.Duration {
 	var due []time.Duration
+	offsets = slices.Clone(offsets)
+	slices.Sort(offsets)
 	for _, off := range offsets {
 		at := a.StartsAt.Add(-off)
 		if at.After(now) || a.CreatedAt.After(at) {

@@ -91,17 +91,19 @@ func ValidateRules(rules []ScheduleRule) error {
 			fields[fmt.Sprintf("rules[%d].end", i)] = "must be after start"
 			continue
 		}
-		if s == 24*60 {
-			fields[fmt.Sprintf("rules[%d].start", i)] = "must be before 24:00"
-			continue
-		}
 		byDay[r.Weekday] = append(byDay[r.Weekday], span{s, e, i})
 	}
 	for _, spans := range byDay {
 		sort.Slice(spans, func(a, b int) bool { return spans[a].start < spans[b].start })
+		// Compare each rule with the one reaching furthest so far, so every
+		// overlapping rule is named.
+		reach := 0
 		for k := 1; k < len(spans); k++ {
-			if spans[k].start < spans[k-1].end {
-				fields[fmt.Sprintf("rules[%d]", spans[k].i)] = fmt.Sprintf("overlaps rules[%d] on the same weekday", spans[k-1].i)
+			if spans[k-1].end > spans[reach].end {
+				reach = k - 1
+			}
+			if spans[k].start < spans[reach].end {
+				fields[fmt.Sprintf("rules[%d]", spans[k].i)] = fmt.Sprintf("overlaps rules[%d] on the same weekday", spans[reach].i)
 			}
 		}
 	}

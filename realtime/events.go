@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -122,7 +123,10 @@ func splitArgs(args []any) (any, ack) {
 	return args[0], reply
 }
 
-var errPayload = models.Errorf(models.EINVALID, "the event payload must be a JSON object")
+var (
+	errPayload = models.Errorf(models.EINVALID, "the event payload must be a JSON object")
+	errNUL     = models.Errorf(models.EINVALID, "the event payload contains a NUL character")
+)
 
 // checkPayload accepts only a plain JSON object of bounded depth (no binary
 // attachments) and returns it as JSON.
@@ -147,10 +151,18 @@ func plain(v any, depth int) error {
 		return models.Errorf(models.EINVALID, "the event payload is nested too deeply")
 	}
 	switch x := v.(type) {
-	case nil, bool, float64, string, json.Number, int, int64, uint64:
+	case string:
+		if strings.ContainsRune(x, 0) {
+			return errNUL
+		}
+		return nil
+	case nil, bool, float64, json.Number, int, int64, uint64:
 		return nil
 	case map[string]any:
-		for _, e := range x {
+		for k, e := range x {
+			if strings.ContainsRune(k, 0) {
+				return errNUL
+			}
 			if err := plain(e, depth+1); err != nil {
 				return err
 			}

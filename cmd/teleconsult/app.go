@@ -112,7 +112,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	// The domain: each service gets what it needs.
 	db, clock := a.db.DB, a.clock
 	policy := models.Policy{MinLeadTime: cfg.MinLeadTime, CancelCutoff: cfg.CancelCutoff, StartEarly: cfg.StartEarly,
-		NoShowAfter: cfg.NoShowAfter, ChatWindow: cfg.ChatWindowAfterCompletion}
+		NoShowAfter: cfg.NoShowAfter, ChatWindow: cfg.ChatWindowAfterCompletion,
+		BookingHorizon: cfg.BookingHorizon, MaxActiveAppointments: cfg.MaxActive}
 	ice := models.ICEConfig{STUNURLs: cfg.STUNURLs, TURNURLs: cfg.TURNURLs, TURNSecret: cfg.TURNSecret, TURNTTL: cfg.TURNTTL}
 	a.outbox = store.NewOutbox(db, clock, log)
 	audit := store.NewAudit(db, clock, log)
@@ -184,7 +185,8 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		Config: api.Config{
 			BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
 			WebDir: cfg.WebDir, SecureCookies: cfg.CookieSecure, RefreshTTL: cfg.RefreshTokenTTL,
-			AttachmentMaxBytes: cfg.AttachmentMaxBytes,
+			AttachmentMaxBytes: cfg.AttachmentMaxBytes, MetricsToken: cfg.MetricsToken, Production: cfg.Env == "production",
+			RequestReadTimeout: cfg.RequestReadTimeout, UploadReadTimeout: cfg.UploadReadTimeout,
 		},
 		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Live: a.rt,
 	})

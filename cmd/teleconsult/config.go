@@ -33,12 +33,17 @@ type Config struct {
 	AdminPassword string
 	SeedDemo      bool // SEED_DEMO: seed the demo data on an empty database
 
-	CORSOrigins     []string
-	TrustedProxies  []string
-	CookieSecure    bool
-	WebDir          string
-	BodyLimit       int64
-	ShutdownTimeout time.Duration
+	CORSOrigins    []string
+	TrustedProxies []string
+	CookieSecure   bool   // COOKIE_SECURE; defaults to true when APP_ENV=production
+	MetricsToken   string // METRICS_TOKEN: bearer token that /metrics requires
+	// RequestReadTimeout bounds reading one request's body (uploads get
+	// UploadReadTimeout); WebSocket upgrades are not affected.
+	RequestReadTimeout time.Duration
+	UploadReadTimeout  time.Duration
+	WebDir             string
+	BodyLimit          int64
+	ShutdownTimeout    time.Duration
 
 	// Scheduling.
 	MinLeadTime      time.Duration // MIN_LEAD_TIME: earliest bookable slot from now
@@ -46,6 +51,8 @@ type Config struct {
 	StartEarly       time.Duration // APPOINTMENT_START_EARLY: how early a doctor may start
 	NoShowAfter      time.Duration // NO_SHOW_AFTER: booked and untouched this long after the end = no_show
 	MaxSlotRangeDays int
+	BookingHorizon   time.Duration // BOOKING_HORIZON: how far ahead slots may be booked
+	MaxActive        int           // MAX_ACTIVE_APPOINTMENTS: booked or in progress per patient
 
 	// Chat and attachments.
 	ChatWindowAfterCompletion time.Duration // CHAT_WINDOW_AFTER_COMPLETION
@@ -95,7 +102,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SeedDemo:                  r.boolean("SEED_DEMO", false),
 		CORSOrigins:               r.list("CORS_ORIGINS"),
 		TrustedProxies:            r.list("TRUSTED_PROXIES"),
-		CookieSecure:              r.boolean("COOKIE_SECURE", false),
+		CookieSecure:              r.boolean("COOKIE_SECURE", strings.TrimSpace(getenv("APP_ENV")) == "production"),
+		MetricsToken:              r.str("METRICS_TOKEN", ""),
+		RequestReadTimeout:        r.duration("REQUEST_READ_TIMEOUT", 30*time.Second),
+		UploadReadTimeout:         r.duration("UPLOAD_READ_TIMEOUT", 5*time.Minute),
 		WebDir:                    r.str("WEB_DIR", "frontend/dist"),
 		BodyLimit:                 int64(r.integer("BODY_LIMIT_BYTES", 1<<20, 1024, 1<<30)),
 		ShutdownTimeout:           r.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -104,6 +114,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		StartEarly:                r.duration("APPOINTMENT_START_EARLY", 15*time.Minute),
 		NoShowAfter:               r.duration("NO_SHOW_AFTER", 30*time.Minute),
 		MaxSlotRangeDays:          r.integer("MAX_SLOT_RANGE_DAYS", 31, 1, 366),
+		BookingHorizon:            r.duration("BOOKING_HORIZON", 90*24*time.Hour),
+		MaxActive:                 r.integer("MAX_ACTIVE_APPOINTMENTS", 5, 0, 10000),
 		ChatWindowAfterCompletion: r.duration("CHAT_WINDOW_AFTER_COMPLETION", 72*time.Hour),
 		AttachmentMaxBytes:        int64(r.integer("ATTACHMENT_MAX_BYTES", 10<<20, 1024, 1<<30)),
 		SocketMaxHTTPBufferSize:   int64(r.integer("SOCKET_MAX_BUFFER_BYTES", 1<<20, 1024, 64<<20)),
@@ -189,12 +201,24 @@ func (r *envReader) duration(name string, def time.Duration) time.Duration {
 	if v == "" {
 		return def
 	}
-	d, err := time.ParseDuration(v)
+	d, err := parseDuration(v)
 	if err != nil || d < 0 {
-		r.fail(name, "a duration such as 30s, 15m or 2h", v)
+		r.fail(name, "a duration such as 30s, 15m, 2h or 90d", v)
 		return def
 	}
 	return d
+}
+
+// parseDuration is time.ParseDuration that also takes whole days ("90d").
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 || n > 100000 {
+			return 0, fmt.Errorf("bad days %q", v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(v)
 }
 
 func (r *envReader) durations(name string, def []time.Duration) []time.Duration {

@@ -68,6 +68,9 @@ func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.B
 		if err := patientFree(ctx, tx, actor.UserID, slot, ""); err != nil {
 			return err
 		}
+		if err := s.checkActive(ctx, tx, actor.UserID); err != nil {
+			return err
+		}
 		row := appointmentFromModel(models.Appointment{ID: id, DoctorID: in.DoctorID, PatientID: actor.UserID, StartsAt: slot.StartsAt,
 			EndsAt: slot.EndsAt, Status: models.StatusBooked, Reason: in.Reason, CreatedAt: now, UpdatedAt: now})
 		if err := tx.Omit("Doctor", "Patient").Create(&row).Error; err != nil {
@@ -127,8 +130,8 @@ func (s *Appointments) slotAt(ctx context.Context, tx *gorm.DB, doctorID string,
 	if _, err := enabledDoctor(ctx, tx, doctorID); err != nil {
 		return models.Slot{}, err
 	}
-	if start.Before(s.clock.Now().Add(s.policy.MinLeadTime)) {
-		return models.Slot{}, models.InvalidFields(map[string]any{"starts_at": "lies in the past or too soon to book"})
+	if err := s.policy.CheckBookable(start, s.clock.Now()); err != nil {
+		return models.Slot{}, err
 	}
 	sched, err := getSchedule(ctx, tx, doctorID)
 	if models.ErrorCode(err) == models.ENOTFOUND {
@@ -153,6 +156,26 @@ func (s *Appointments) slotAt(ctx context.Context, tx *gorm.DB, doctorID string,
 		return models.Slot{}, models.Errorf(models.ESLOTTAKEN, "this slot is no longer free")
 	}
 	return slot, nil
+}
+
+// checkActive applies the cap on a patient's active appointments. On
+// Postgres the patient's row is locked first, so two concurrent bookings
+// of one patient count one after the other (SQLite serialises writers).
+func (s *Appointments) checkActive(ctx context.Context, tx *gorm.DB, patientID string) error {
+	if s.policy.MaxActiveAppointments <= 0 {
+		return nil
+	}
+	if tx.Dialector.Name() == "postgres" {
+		var id string
+		if err := tx.WithContext(ctx).Raw("SELECT id FROM users WHERE id = ? FOR UPDATE", patientID).Scan(&id).Error; err != nil {
+			return err
+		}
+	}
+	var n int64
+	if err := tx.WithContext(ctx).Model(&appointmentRow{}).Where("patient_id = ? AND status IN ?", patientID, models.ActiveStatuses).Count(&n).Error; err != nil {
+		return err
+	}
+	return s.policy.CheckActiveCount(n)
 }
 
 // patientFree refuses a second active appointment of the patient overlapping slot.

@@ -124,9 +124,12 @@ func (s *Schedules) FreeSlots(ctx context.Context, doctorID string, from, to tim
 	if err != nil {
 		return nil, err
 	}
-	earliest := s.clock.Now().Add(s.policy.MinLeadTime)
-	if from.Before(earliest) {
+	now := s.clock.Now()
+	if earliest := now.Add(s.policy.MinLeadTime); from.Before(earliest) {
 		from = earliest
+	}
+	if latest := s.policy.BookableUntil(now); !latest.IsZero() && to.After(latest) {
+		to = latest
 	}
 	if !to.After(from) {
 		return []models.Slot{}, nil

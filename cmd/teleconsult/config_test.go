@@ -1,0 +1,35 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// Production implies a Secure refresh cookie unless said otherwise; the
+// booking horizon takes days.
+func TestConfigDefaults(t *testing.T) {
+	secret := "0123456789abcdef0123456789abcdef"
+	for _, c := range []struct {
+		env       map[string]string
+		secure    bool
+		horizon   time.Duration
+		maxActive int
+	}{
+		{map[string]string{}, false, 90 * 24 * time.Hour, 5},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": secret}, true, 90 * 24 * time.Hour, 5},
+		{map[string]string{"APP_ENV": "production", "JWT_SECRET": secret, "COOKIE_SECURE": "false"}, false, 90 * 24 * time.Hour, 5},
+		{map[string]string{"BOOKING_HORIZON": "30d", "MAX_ACTIVE_APPOINTMENTS": "2"}, false, 30 * 24 * time.Hour, 2},
+		{map[string]string{"BOOKING_HORIZON": "36h"}, false, 36 * time.Hour, 5},
+	} {
+		cfg, err := loadConfig(envOf(c.env))
+		if err != nil {
+			t.Fatalf("%v: %v", c.env, err)
+		}
+		if cfg.CookieSecure != c.secure || cfg.BookingHorizon != c.horizon || cfg.MaxActive != c.maxActive {
+			t.Errorf("%v: secure %v horizon %v max %d", c.env, cfg.CookieSecure, cfg.BookingHorizon, cfg.MaxActive)
+		}
+	}
+	if _, err := loadConfig(envOf(map[string]string{"BOOKING_HORIZON": "ninety days"})); err == nil {
+		t.Error("a bad BOOKING_HORIZON was accepted")
+	}
+}
