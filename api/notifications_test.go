@@ -88,8 +88,21 @@ func testNotificationsREST(t *testing.T, a *testAPI) {
 		} `json:"ice_servers"`
 		TTL int
 	}
+	// No TURN credentials outside a call; during one, both parties get them.
 	a.do("GET", "/api/v1/rtc/ice-servers", pt, nil).must(t, 200).decode(t, &ice)
-	if len(ice.IceServers) == 0 || ice.IceServers[len(ice.IceServers)-1].Credential == "" || ice.TTL != 3600 {
-		t.Fatalf("ice servers %+v", ice)
+	for _, s := range ice.IceServers {
+		if s.Credential != "" {
+			t.Fatalf("TURN credentials without a call: %+v", ice)
+		}
+	}
+	if _, err := a.P.Calls.Invite(t.Context(), models.Actor{UserID: patient.ID, Role: models.RolePatient}, appt.ID, "audio"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{pt, modeltest.MustToken(t, a.P, doctor)} {
+		ice.IceServers = nil
+		a.do("GET", "/api/v1/rtc/ice-servers", tok, nil).must(t, 200).decode(t, &ice)
+		if len(ice.IceServers) == 0 || ice.IceServers[len(ice.IceServers)-1].Credential == "" || ice.TTL != 3600 {
+			t.Fatalf("ice servers in a call %+v", ice)
+		}
 	}
 }

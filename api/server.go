@@ -25,6 +25,7 @@ type Services struct {
 	Notifications models.NotificationService
 	Audit         models.AuditService
 	Stats         models.StatsService
+	Calls         models.CallService
 	// ICE are the STUN/TURN servers handed to callers.
 	ICE   models.ICEConfig
 	Clock models.Clock

@@ -55,6 +55,18 @@ type CallService interface {
 	// EndIfAbsent ends the room's call on behalf of a participant whose
 	// devices all left (the caller waited the grace period).
 	EndIfAbsent(ctx context.Context, appointmentID, userID string) (CallState, bool, error)
+	// InCall reports whether the actor takes part in a ringing or active call.
+	InCall(ctx context.Context, actor Actor) (bool, error)
+}
+
+// ICEFor returns the ICE servers for an actor: TURN credentials only to
+// someone in a ringing or active call (TURN relays cost bandwidth and are
+// worth stealing), STUN to everyone.
+func (c ICEConfig) ICEFor(actor Actor, inCall bool, now time.Time) ([]ICEServer, time.Duration) {
+	if !inCall {
+		c.TURNURLs = nil
+	}
+	return c.Servers(actor, now)
 }
 
 // CheckSignal validates a relayed offer/answer (sdp) or candidate size.

@@ -176,6 +176,15 @@ func (c *Calls) EndIfAbsent(ctx context.Context, appointmentID, userID string) (
 	return cs, true, nil
 }
 
+// InCall reports whether the actor takes part in a ringing or active call.
+func (c *Calls) InCall(ctx context.Context, actor models.Actor) (bool, error) {
+	var n int64
+	err := c.db.WithContext(ctx).Model(&callStateRow{}).
+		Joins("JOIN appointments a ON a.id = call_states.appointment_id").
+		Where("a.patient_id = ? OR a.doctor_id = ?", actor.UserID, actor.UserID).Count(&n).Error
+	return n > 0, err
+}
+
 // Current returns the room's call to a participant, or ENOTFOUND.
 func (c *Calls) Current(ctx context.Context, actor models.Actor, appointmentID string) (models.CallState, error) {
 	a, err := loadBare(ctx, c.db, appointmentID)
