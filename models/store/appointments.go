@@ -61,6 +61,9 @@ func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.B
 	id := uuid.NewString()
 	var booked models.Appointment
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockPatient(ctx, tx, actor.UserID); err != nil {
+			return err
+		}
 		slot, err := s.slotAt(ctx, tx, in.DoctorID, start, "")
 		if err != nil {
 			return err
@@ -158,18 +161,23 @@ func (s *Appointments) slotAt(ctx context.Context, tx *gorm.DB, doctorID string,
 	return slot, nil
 }
 
-// checkActive applies the cap on a patient's active appointments. On
-// Postgres the patient's row is locked first, so two concurrent bookings
-// of one patient count one after the other (SQLite serialises writers).
+// lockPatient serialises the bookings and reschedules of one patient: on
+// Postgres their user row is locked for the transaction, so the overlap
+// check and the active-appointment cap see each other's result (SQLite
+// serialises writers by itself).
+func lockPatient(ctx context.Context, tx *gorm.DB, patientID string) error {
+	if tx.Dialector.Name() != "postgres" {
+		return nil
+	}
+	var id string
+	return tx.WithContext(ctx).Raw("SELECT id FROM users WHERE id = ? FOR UPDATE", patientID).Scan(&id).Error
+}
+
+// checkActive applies the cap on a patient's active appointments (under
+// lockPatient).
 func (s *Appointments) checkActive(ctx context.Context, tx *gorm.DB, patientID string) error {
 	if s.policy.MaxActiveAppointments <= 0 {
 		return nil
-	}
-	if tx.Dialector.Name() == "postgres" {
-		var id string
-		if err := tx.WithContext(ctx).Raw("SELECT id FROM users WHERE id = ? FOR UPDATE", patientID).Scan(&id).Error; err != nil {
-			return err
-		}
 	}
 	var n int64
 	if err := tx.WithContext(ctx).Model(&appointmentRow{}).Where("patient_id = ? AND status IN ?", patientID, models.ActiveStatuses).Count(&n).Error; err != nil {
@@ -292,6 +300,9 @@ func (s *Appointments) Reschedule(ctx context.Context, actor models.Actor, id st
 		}
 		if a.StartsAt.Equal(start) {
 			return models.InvalidFields(map[string]any{"starts_at": "is the current time of this appointment"})
+		}
+		if err := lockPatient(ctx, tx, a.PatientID); err != nil {
+			return err
 		}
 		slot, err := s.slotAt(ctx, tx, a.DoctorID, start, a.ID)
 		if err != nil {

@@ -259,11 +259,16 @@ func (c *Chat) Attach(ctx context.Context, actor models.Actor, in models.AttachI
 	if err != nil {
 		return models.Message{}, false, err
 	}
-	if err := c.policy.CanSend(actor, a, c.clock.Now()); err != nil {
+	if err := c.policy.CanViewAppointment(actor, a); err != nil {
 		return models.Message{}, false, err
 	}
+	// A retry of a stored upload answers the stored message, as Send does,
+	// even once the chat has closed.
 	if m, ok, err := c.existing(ctx, in.AppointmentID, actor.UserID, in.ClientMsgID); err != nil || ok {
 		return m, false, err
+	}
+	if err := c.policy.CanSend(actor, a, c.clock.Now()); err != nil {
+		return models.Message{}, false, err
 	}
 	if c.files == nil {
 		return models.Message{}, false, models.Errorf(models.EUNAVAILABLE, "attachments are not configured")
