@@ -62,7 +62,7 @@ func login(t *testing.T, a *testAPI, email, password string) (access, refresh st
 func TestRefreshRotationAndReuse(t *testing.T) {
 	a := newTestAPI(t, modeltest.NewPostgres(t))
 	a.user(models.RolePatient, "p@example.com")
-	_, r1 := login(t, a, "p@example.com", "password-123")
+	_, r1 := login(t, a, "p@example.com", "correct-horse-battery-9")
 
 	n1 := a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": r1}).must(t, 200)
 	r2 := n1.Body["refresh_token"].(string)
@@ -78,14 +78,14 @@ func TestRefreshRotationAndReuse(t *testing.T) {
 	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": r2}).must(t, 401)
 
 	// A separate login (another device) is a separate family and still works.
-	_, r3 := login(t, a, "p@example.com", "password-123")
+	_, r3 := login(t, a, "p@example.com", "correct-horse-battery-9")
 	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": r3}).must(t, 200)
 }
 
 func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 	a := newTestAPI(t, modeltest.NewPostgres(t))
 	a.user(models.RolePatient, "p@example.com")
-	_, r1 := login(t, a, "p@example.com", "password-123")
+	_, r1 := login(t, a, "p@example.com", "correct-horse-battery-9")
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex
@@ -110,7 +110,7 @@ func TestConcurrentRefreshHasOneWinner(t *testing.T) {
 func TestRefreshAndLogoutByCookie(t *testing.T) {
 	a := newTestAPI(t, modeltest.NewSQLite(t))
 	a.user(models.RolePatient, "p@example.com")
-	_, r1 := login(t, a, "p@example.com", "password-123")
+	_, r1 := login(t, a, "p@example.com", "correct-horse-battery-9")
 	req, _ := http.NewRequest("POST", a.URL+"/api/v1/auth/refresh", nil)
 	req.AddCookie(&http.Cookie{Name: "tc_refresh", Value: r1})
 	res := a.send(req).must(t, 200)
@@ -180,15 +180,15 @@ func TestDisabledUserIsLockedOut(t *testing.T) {
 	a := newTestAPI(t, modeltest.NewPostgres(t))
 	_, admin := a.user(models.RoleAdmin, "admin@example.com")
 	u, access := a.user(models.RolePatient, "p@example.com")
-	_, refresh := login(t, a, "p@example.com", "password-123")
+	_, refresh := login(t, a, "p@example.com", "correct-horse-battery-9")
 
 	a.do("PATCH", "/api/v1/admin/users/"+u.ID, admin, map[string]any{"disabled": true}).must(t, 200)
 	a.do("GET", "/api/v1/me", access, nil).must(t, 401)
 	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": refresh}).must(t, 401)
-	a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "p@example.com", "password": "password-123"}).must(t, 401)
+	a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "p@example.com", "password": "correct-horse-battery-9"}).must(t, 401)
 
 	a.do("PATCH", "/api/v1/admin/users/"+u.ID, admin, map[string]any{"disabled": false}).must(t, 200)
-	login(t, a, "p@example.com", "password-123")
+	login(t, a, "p@example.com", "correct-horse-battery-9")
 
 	// The disable is in the audit log.
 	log := a.do("GET", "/api/v1/admin/audit-log?target_id="+u.ID, admin, nil).must(t, 200)
@@ -207,21 +207,21 @@ func TestAdminUsers(t *testing.T) {
 			t.Fatalf("patient GET %s: %d %s", path, r.Status, r.Raw)
 		}
 	}
-	a.do("POST", "/api/v1/admin/users", patient, map[string]any{"email": "d@example.com", "password": "password-123", "name": "D", "role": "doctor", "specialty": "X"}).must(t, 403)
+	a.do("POST", "/api/v1/admin/users", patient, map[string]any{"email": "d@example.com", "password": "correct-horse-battery-9", "name": "D", "role": "doctor", "specialty": "X"}).must(t, 403)
 
 	// A doctor needs a specialty.
-	r := a.do("POST", "/api/v1/admin/users", admin, map[string]any{"email": "d@example.com", "password": "password-123", "name": "Dr D", "role": "doctor"}).must(t, 422)
+	r := a.do("POST", "/api/v1/admin/users", admin, map[string]any{"email": "d@example.com", "password": "correct-horse-battery-9", "name": "Dr D", "role": "doctor"}).must(t, 422)
 	if r.Fields()["specialty"] == nil {
 		t.Fatalf("missing specialty detail: %s", r.Raw)
 	}
-	d := a.do("POST", "/api/v1/admin/users", admin, map[string]any{"email": "d@example.com", "password": "password-123", "name": "Dr D", "role": "doctor", "specialty": "Neurology"}).must(t, 201)
+	d := a.do("POST", "/api/v1/admin/users", admin, map[string]any{"email": "d@example.com", "password": "correct-horse-battery-9", "name": "Dr D", "role": "doctor", "specialty": "Neurology"}).must(t, 201)
 	if d.Body["user"].(map[string]any)["doctor"].(map[string]any)["specialty"] != "Neurology" {
 		t.Fatalf("doctor profile missing: %s", d.Raw)
 	}
-	login(t, a, "d@example.com", "password-123")
+	login(t, a, "d@example.com", "correct-horse-battery-9")
 
 	for i := range 3 {
-		a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "u" + string(rune('a'+i)) + "@example.com", "password": "password-123", "name": "U"}).must(t, 201)
+		a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "u" + string(rune('a'+i)) + "@example.com", "password": "correct-horse-battery-9", "name": "U"}).must(t, 201)
 	}
 	var page wire.List[wire.User]
 	a.do("GET", "/api/v1/admin/users?role=patient&limit=2", admin, nil).must(t, 200).decode(t, &page)
@@ -251,14 +251,14 @@ func TestLoginBruteForceIsLimited(t *testing.T) {
 		t.Fatalf("6th failed attempt: %d %s (Retry-After %q)", r.Status, r.Raw, r.Header.Get("Retry-After"))
 	}
 	// Even the right password is refused while the account is locked.
-	a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "p@example.com", "password": "password-123"}).must(t, 429)
+	a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "p@example.com", "password": "correct-horse-battery-9"}).must(t, 429)
 }
 
 func TestBadInputChangesNothing(t *testing.T) {
 	for _, d := range modeltest.Drivers {
 		t.Run(d.Name, func(t *testing.T) {
 			a := newTestAPI(t, d.Open(t))
-			big := `{"email":"big@example.com","password":"password-123","name":"` + strings.Repeat("a", 5<<20) + `"}`
+			big := `{"email":"big@example.com","password":"correct-horse-battery-9","name":"` + strings.Repeat("a", 5<<20) + `"}`
 			cases := []struct {
 				name   string
 				body   string
@@ -268,12 +268,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 				{"malformed JSON", `{"email": "x@example.com",`, 400, ""},
 				{"not an object", `["a"]`, 400, ""},
 				{"empty body", ``, 400, ""},
-				{"unknown field", `{"email":"x@example.com","password":"password-123","name":"X","role":"admin"}`, 400, "role"},
-				{"trailing data", `{"email":"x@example.com","password":"password-123","name":"X"} {}`, 400, ""},
+				{"unknown field", `{"email":"x@example.com","password":"correct-horse-battery-9","name":"X","role":"admin"}`, 400, "role"},
+				{"trailing data", `{"email":"x@example.com","password":"correct-horse-battery-9","name":"X"} {}`, 400, ""},
 				{"wrong type", `{"email":"x@example.com","password":12345678,"name":"X"}`, 400, "password"},
-				{"invalid UTF-8", "{\"email\":\"x@example.com\",\"password\":\"password-123\",\"name\":\"\xff\xfe\"}", 400, ""},
-				{"bad email", `{"email":"not-an-email","password":"password-123","name":"X"}`, 422, "email"},
-				{"SQL injection email", `{"email":"x@example.com' OR '1'='1'; DROP TABLE users; --","password":"password-123","name":"X"}`, 422, "email"},
+				{"invalid UTF-8", "{\"email\":\"x@example.com\",\"password\":\"correct-horse-battery-9\",\"name\":\"\xff\xfe\"}", 400, ""},
+				{"bad email", `{"email":"not-an-email","password":"correct-horse-battery-9","name":"X"}`, 422, "email"},
+				{"SQL injection email", `{"email":"x@example.com' OR '1'='1'; DROP TABLE users; --","password":"correct-horse-battery-9","name":"X"}`, 422, "email"},
 				{"5 MiB body", big, 413, ""},
 			}
 			for _, c := range cases {
@@ -300,7 +300,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 			// The injection string as a login is just a failed login; the table is intact.
 			a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "' OR 1=1 --", "password": "x"}).must(t, 401)
-			a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ok@example.com", "password": "password-123", "name": "OK"}).must(t, 201)
+			a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ok@example.com", "password": "correct-horse-battery-9", "name": "OK"}).must(t, 201)
 		})
 	}
 }

@@ -19,11 +19,13 @@ type Principal struct {
 	// ExpiresAt is when the access token runs out.
 	ExpiresAt time.Time
 	TokenID   string
+	// SessionID is the sign-in session the token belongs to.
+	SessionID string
 }
 
 // Actor returns the principal as an actor for operations.
 func (p Principal) Actor(requestID string) Actor {
-	return Actor{UserID: p.User.ID, Role: p.User.Role, RequestID: requestID}
+	return Actor{UserID: p.User.ID, Role: p.User.Role, RequestID: requestID, SessionID: p.SessionID}
 }
 
 // LoginInput are credentials.
@@ -41,7 +43,8 @@ type AuthService interface {
 	// Refresh spends a refresh token and returns a new pair; presenting a
 	// spent token revokes its family. Returns EUNAUTHORIZED.
 	Refresh(ctx context.Context, raw string) (Session, error)
-	// Logout revokes the family of the refresh token; unknown tokens are ignored.
+	// Logout revokes the family of the refresh token and raises
+	// SessionEnded (its sockets close); unknown tokens are ignored.
 	Logout(ctx context.Context, raw string) error
 	// Authenticate verifies an access token and that its user is enabled.
 	// Returns EUNAUTHORIZED.

@@ -1,8 +1,13 @@
 package models
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
 )
 
 // Error codes shared by every transport. The api package maps them to HTTP
@@ -48,21 +53,63 @@ func (e *Error) WithDetails(details map[string]any) *Error {
 	return &c
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, or EINTERNAL.
+// ErrorCode returns the code of the first *Error in err's chain. Without
+// one, an error that says a dependency is down (see Unavailable) is
+// EUNAVAILABLE and anything else EINTERNAL.
 func ErrorCode(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
-	}
-	return EINTERNAL
+	return AsError(err).Code
 }
 
-// AsError returns the *Error in err's chain, or a generic internal error whose
-// message never exposes the underlying cause.
+// UnavailableRetryAfter is how long (seconds) a caller is told to wait
+// before retrying when a dependency is down.
+const UnavailableRetryAfter = 5
+
+// AsError returns the *Error in err's chain. Without one it returns a
+// generic unavailable error when err says a dependency is down, and a
+// generic internal error otherwise; neither message exposes the cause.
 func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
+	if Unavailable(err) {
+		// What a caller sees never names the dependency or the cause.
+		return &Error{Code: EUNAVAILABLE, Message: "the service is temporarily unavailable; try again shortly", RetryAfterSeconds: UnavailableRetryAfter}
+	}
 	return &Error{Code: EINTERNAL, Message: "internal error"}
+}
+
+// sqlStater is what Postgres drivers' errors implement (pgconn.PgError,
+// pq.Error): the five-character SQLSTATE.
+type sqlStater interface{ SQLState() string }
+
+// Unavailable reports whether err says a dependency (the database, Redis,
+// any network peer) could not be reached or did not answer in time, rather
+// than refusing the operation: network errors (refused dials, resets,
+// timeouts), deadlines, database/sql's broken or closed connections, and
+// SQLSTATEs of class 08 (connection exception), 53 (insufficient
+// resources) and 57P01-57P03 (the server shuts down or cannot take
+// connections yet). It knows no driver: it looks only at standard errors
+// and at the SQLState method that Postgres drivers share.
+func Unavailable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+		return true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return true
+	}
+	var st sqlStater
+	if errors.As(err, &st) {
+		switch code := st.SQLState(); {
+		case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "53"),
+			code == "57P01", code == "57P02", code == "57P03":
+			return true
+		}
+	}
+	// database/sql returns this one as an unexported errors.New value.
+	return strings.Contains(err.Error(), "sql: database is closed")
 }

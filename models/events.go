@@ -27,6 +27,8 @@ const (
 	KindDiagnosisReady         EventKind = "diagnosis_ready"
 	KindReminderDue            EventKind = "reminder_due"
 	KindUserDisabled           EventKind = "user_disabled"
+	KindPasswordChanged        EventKind = "password_changed"
+	KindSessionEnded           EventKind = "session_ended"
 	KindAnnouncementPosted     EventKind = "announcement_posted"
 )
 
@@ -95,6 +97,22 @@ type UserDisabled struct {
 	At      time.Time
 }
 
+// PasswordChanged: a user's password changed; every other session of
+// theirs was revoked and its sockets must go.
+type PasswordChanged struct {
+	UserID string
+	// KeepSessionID is the session that made the change (it stays).
+	KeepSessionID string
+	At            time.Time
+}
+
+// SessionEnded: a session signed out; its sockets must go.
+type SessionEnded struct {
+	UserID    string
+	SessionID string
+	At        time.Time
+}
+
 // AnnouncementPosted: an admin wrote to many users.
 type AnnouncementPosted struct {
 	Title    string
@@ -114,6 +132,8 @@ func (AppointmentNoShow) EventKind() EventKind      { return KindAppointmentNoSh
 func (DiagnosisReady) EventKind() EventKind         { return KindDiagnosisReady }
 func (ReminderDue) EventKind() EventKind            { return KindReminderDue }
 func (UserDisabled) EventKind() EventKind           { return KindUserDisabled }
+func (PasswordChanged) EventKind() EventKind        { return KindPasswordChanged }
+func (SessionEnded) EventKind() EventKind           { return KindSessionEnded }
 func (AnnouncementPosted) EventKind() EventKind     { return KindAnnouncementPosted }
 
 // eventTypes decodes stored events by kind.
@@ -127,6 +147,8 @@ var eventTypes = map[EventKind]func() Event{
 	KindDiagnosisReady:         func() Event { return &DiagnosisReady{} },
 	KindReminderDue:            func() Event { return &ReminderDue{} },
 	KindUserDisabled:           func() Event { return &UserDisabled{} },
+	KindPasswordChanged:        func() Event { return &PasswordChanged{} },
+	KindSessionEnded:           func() Event { return &SessionEnded{} },
 	KindAnnouncementPosted:     func() Event { return &AnnouncementPosted{} },
 }
 
@@ -165,6 +187,10 @@ func DecodeEvent(kind EventKind, payload []byte) (Event, error) {
 	case *ReminderDue:
 		return *v, nil
 	case *UserDisabled:
+		return *v, nil
+	case *PasswordChanged:
+		return *v, nil
+	case *SessionEnded:
 		return *v, nil
 	case *AnnouncementPosted:
 		return *v, nil

@@ -10,27 +10,33 @@ import (
 // by the sibling packages named after what they wrap (password, token,
 // ratelimit, files).
 
-// PasswordHasher hashes and verifies passwords.
+// PasswordHasher hashes and verifies passwords. Hashing is expensive, so
+// both may answer EUNAVAILABLE when too many run at once.
 type PasswordHasher interface {
 	// Hash returns an encoded hash of password.
-	Hash(password string) (string, error)
+	Hash(ctx context.Context, password string) (string, error)
 	// Verify reports whether password matches hash. An empty hash costs as
 	// much time as a real comparison and fails.
-	Verify(password, hash string) bool
+	Verify(ctx context.Context, password, hash string) (bool, error)
+	// IsCommon reports whether password is on a list of common passwords.
+	IsCommon(password string) bool
 }
 
 // AccessClaims are what a verified access token says.
 type AccessClaims struct {
-	UserID    string
-	Role      Role
-	TokenID   string
+	UserID  string
+	Role    Role
+	TokenID string
+	// SessionID is the sign-in session (refresh-token family) the token
+	// was issued for; empty for tokens made outside a session.
+	SessionID string
 	ExpiresAt time.Time
 }
 
 // TokenIssuer signs and verifies short-lived access tokens.
 type TokenIssuer interface {
-	// IssueAccess signs a token for the user.
-	IssueAccess(userID string, role Role) (string, error)
+	// IssueAccess signs a token for the user's sign-in session.
+	IssueAccess(userID string, role Role, sessionID string) (string, error)
 	// VerifyAccess returns the claims of a valid token, or an error for
 	// any token that must not be accepted.
 	VerifyAccess(raw string) (AccessClaims, error)

@@ -44,6 +44,8 @@ type Actor struct {
 	UserID    string
 	Role      Role
 	RequestID string
+	// SessionID is the sign-in session the request came from, if any.
+	SessionID string
 }
 
 // IsAdmin reports whether the actor is an admin.
@@ -58,7 +60,7 @@ var SystemActor = Actor{UserID: "system", Role: RoleAdmin}
 // RegisterInput is a patient's sign-up.
 type RegisterInput struct {
 	Email    string `field:"email" validate:"required,utf8,max=254,email"`
-	Password string `field:"password" validate:"required,utf8,min=8,max=128"`
+	Password string `field:"password" validate:"required,utf8,max=128"`
 	Name     string `field:"name" validate:"required,utf8,min=1,max=120"`
 	TimeZone string `field:"time_zone" validate:"omitempty,timezone"`
 }
@@ -66,7 +68,7 @@ type RegisterInput struct {
 // CreateUserInput is an admin creating any kind of user.
 type CreateUserInput struct {
 	Email     string `field:"email" validate:"required,utf8,max=254,email"`
-	Password  string `field:"password" validate:"required,utf8,min=8,max=128"`
+	Password  string `field:"password" validate:"required,utf8,max=128"`
 	Name      string `field:"name" validate:"required,utf8,min=1,max=120"`
 	Role      Role   `field:"role" validate:"required,oneof=patient doctor admin"`
 	TimeZone  string `field:"time_zone" validate:"omitempty,timezone"`
@@ -80,7 +82,9 @@ type UpdateProfileInput struct {
 	TimeZone  *string `field:"time_zone" validate:"omitempty,timezone"`
 	Specialty *string `field:"specialty" validate:"omitempty,utf8,min=1,max=80"`
 	Bio       *string `field:"bio" validate:"omitempty,utf8,max=2000"`
-	Password  *string `field:"password" validate:"omitempty,utf8,min=8,max=128"`
+	Password  *string `field:"password" validate:"omitempty,utf8,max=128"`
+	// CurrentPassword must accompany a new Password.
+	CurrentPassword *string `field:"current_password" validate:"omitempty,utf8,max=128"`
 }
 
 // AdminUpdateUserInput is what an admin may change on any user; nil fields stay.
@@ -115,7 +119,10 @@ type UserService interface {
 	Get(ctx context.Context, id string) (User, error)
 	// AdminGet returns any user to an admin. Returns EFORBIDDEN or ENOTFOUND.
 	AdminGet(ctx context.Context, actor Actor, id string) (User, error)
-	// UpdateProfile changes the actor's own profile. Returns EINVALID.
+	// UpdateProfile changes the actor's own profile. A new password needs
+	// the current one (EFORBIDDEN when wrong) and passes CheckPassword; it
+	// revokes every other session of the user and raises PasswordChanged
+	// (their sockets close). Returns EINVALID.
 	UpdateProfile(ctx context.Context, actor Actor, in UpdateProfileInput) (User, error)
 	// AdminUpdate changes role, name, profile or the disabled flag of any
 	// user; disabling revokes the user's sessions and raises UserDisabled.

@@ -51,6 +51,9 @@ func (c *Clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// TestPassword is the password MustUser gives every user.
+const TestPassword = "correct-horse-battery-9"
+
 // TestSecret signs test tokens.
 const TestSecret = "test-secret-that-is-long-enough-0123456789"
 
@@ -132,7 +135,7 @@ func NewServices(db *database.DB, opts Options) *Services {
 	s.Outbox.Poll = 20 * time.Millisecond
 	s.Audit = store.NewAudit(g, clock, nil)
 	s.Users = store.NewUsers(g, clock, opts.Hasher, s.Audit, s.Outbox)
-	s.Auth = store.NewAuth(g, clock, opts.Issuer, opts.Hasher, opts.Limiter, opts.RefreshTTL, nil)
+	s.Auth = store.NewAuth(g, clock, opts.Issuer, opts.Hasher, opts.Limiter, opts.RefreshTTL, nil).WithOutbox(s.Outbox)
 	s.Schedules = store.NewSchedules(g, clock, opts.Policy)
 	s.Appointments = store.NewAppointments(g, clock, opts.Policy, s.Audit, s.Outbox)
 	s.Chat = store.NewChat(g, clock, opts.Policy, s.Audit, opts.Files, opts.AttachmentMaxBytes)
@@ -167,7 +170,7 @@ func (s *Services) Dispatch(t testing.TB) {
 // MustUser creates a user directly through the service (admin path) and fails the test on error.
 func MustUser(t testing.TB, s *Services, role models.Role, email string) models.User {
 	t.Helper()
-	in := models.CreateUserInput{Email: email, Password: "password-123", Name: "Test " + string(role), Role: role}
+	in := models.CreateUserInput{Email: email, Password: TestPassword, Name: "Test " + string(role), Role: role}
 	if role == models.RoleDoctor {
 		in.Specialty = "Cardiology"
 		in.TimeZone = "Europe/Berlin"

@@ -19,6 +19,9 @@ import (
 // Claims are the access token's claims.
 type Claims struct {
 	Role string `json:"role"`
+	// Sid names the sign-in session (the refresh-token family) the token
+	// belongs to, so a session's sockets can be told apart.
+	Sid string `json:"sid,omitempty"`
 	jwt.RegisteredClaims
 }
 
@@ -65,9 +68,13 @@ func NewIssuer(secret string, previous []string, issuer, audience string, ttl ti
 var _ models.TokenIssuer = (*Issuer)(nil)
 
 // IssueAccess signs an access token for a user (models.TokenIssuer).
-func (i *Issuer) IssueAccess(userID string, role models.Role) (string, error) {
-	s, _, err := i.Issue(userID, string(role))
-	return s, err
+func (i *Issuer) IssueAccess(userID string, role models.Role, sessionID string) (string, error) {
+	now := i.now()
+	c := Claims{Role: string(role), Sid: sessionID, RegisteredClaims: jwt.RegisteredClaims{
+		Subject: userID, Issuer: i.issuer, Audience: jwt.ClaimStrings{i.audience},
+		IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(i.ttl)), ID: uuid.NewString(),
+	}}
+	return i.sign(c)
 }
 
 // VerifyAccess checks raw and returns its claims (models.TokenIssuer).
@@ -76,7 +83,7 @@ func (i *Issuer) VerifyAccess(raw string) (models.AccessClaims, error) {
 	if err != nil {
 		return models.AccessClaims{}, err
 	}
-	return models.AccessClaims{UserID: c.Subject, Role: models.Role(c.Role), TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time}, nil
+	return models.AccessClaims{UserID: c.Subject, Role: models.Role(c.Role), TokenID: c.ID, SessionID: c.Sid, ExpiresAt: c.ExpiresAt.Time}, nil
 }
 
 // KeyID derives a public, stable key id from a secret.
@@ -107,10 +114,14 @@ func (i *Issuer) IssueWithTTL(subject, role string, ttl time.Duration) (string, 
 			ID:        uuid.NewString(),
 		},
 	}
+	s, err := i.sign(c)
+	return s, c, err
+}
+
+func (i *Issuer) sign(c Claims) (string, error) {
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
 	t.Header["kid"] = i.current
-	s, err := t.SignedString(i.keys[i.current])
-	return s, c, err
+	return t.SignedString(i.keys[i.current])
 }
 
 // Parse verifies raw and returns its claims, or ErrInvalid.

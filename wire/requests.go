@@ -37,6 +37,8 @@ type UpdateProfileRequest struct {
 	Specialty *string `json:"specialty"`
 	Bio       *string `json:"bio"`
 	Password  *string `json:"password"`
+	// CurrentPassword must accompany a new password.
+	CurrentPassword *string `json:"current_password"`
 }
 
 // Input converts the request.

@@ -118,7 +118,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.outbox = store.NewOutbox(db, clock, log)
 	audit := store.NewAudit(db, clock, log)
 	a.users = store.NewUsers(db, clock, hasher, audit, a.outbox)
-	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log)
+	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log).WithOutbox(a.outbox)
 	a.schedules = store.NewSchedules(db, clock, policy)
 	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)

@@ -149,8 +149,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	if (c.AdminEmail == "") != (c.AdminPassword == "") {
 		return Config{}, fmt.Errorf("ADMIN_EMAIL and ADMIN_PASSWORD must be set together")
 	}
-	if c.AdminPassword != "" && len(c.AdminPassword) < 8 {
-		return Config{}, fmt.Errorf("ADMIN_PASSWORD must be at least 8 characters")
+	if c.AdminPassword != "" && len(c.AdminPassword) < 10 {
+		return Config{}, fmt.Errorf("ADMIN_PASSWORD must be at least 10 characters")
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return Config{}, fmt.Errorf("DATABASE_URL must be a postgres:// URL (leave it empty for the embedded SQLite)")

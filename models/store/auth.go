@@ -25,7 +25,11 @@ type Auth struct {
 	limiter    models.AttemptLimiter
 	refreshTTL time.Duration
 	log        *slog.Logger
+	outbox     *Outbox
 }
+
+// WithOutbox makes Logout raise SessionEnded (so the session's sockets close).
+func (a *Auth) WithOutbox(o *Outbox) *Auth { a.outbox = o; return a }
 
 // NewAuth builds the auth service.
 func NewAuth(db *gorm.DB, clock models.Clock, tokens models.TokenIssuer, hasher models.PasswordHasher, limiter models.AttemptLimiter, refreshTTL time.Duration, log *slog.Logger) *Auth {
@@ -59,7 +63,11 @@ func (a *Auth) Login(ctx context.Context, in models.LoginInput, clientIP string)
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return models.Session{}, err
 	}
-	if !a.hasher.Verify(in.Password, r.PasswordHash) {
+	ok, err := a.hasher.Verify(ctx, in.Password, r.PasswordHash)
+	if err != nil {
+		return models.Session{}, err
+	}
+	if !ok {
 		for _, k := range keys {
 			if err := a.limiter.Fail(ctx, k); err != nil {
 				a.log.WarnContext(ctx, "count failed login", "err", err)
@@ -75,7 +83,7 @@ func (a *Auth) Login(ctx context.Context, in models.LoginInput, clientIP string)
 }
 
 func (a *Auth) startSession(ctx context.Context, db *gorm.DB, u models.User, family string) (models.Session, error) {
-	access, err := a.tokens.IssueAccess(u.ID, u.Role)
+	access, err := a.tokens.IssueAccess(u.ID, u.Role, family)
 	if err != nil {
 		return models.Session{}, err
 	}
@@ -164,7 +172,20 @@ func (a *Auth) Logout(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	return a.db.WithContext(ctx).Model(&refreshTokenRow{}).Where("family_id = ? AND revoked_at IS NULL", rt.FamilyID).Update("revoked_at", a.clock.Now()).Error
+	now := a.clock.Now()
+	err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&refreshTokenRow{}).Where("family_id = ? AND revoked_at IS NULL", rt.FamilyID).Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		if a.outbox == nil {
+			return nil
+		}
+		return a.outbox.add(tx, models.SessionEnded{UserID: rt.UserID, SessionID: rt.FamilyID, At: now})
+	})
+	if err == nil && a.outbox != nil {
+		a.outbox.Kick()
+	}
+	return err
 }
 
 var errBadAccess = models.Errorf(models.EUNAUTHORIZED, "missing, invalid or expired access token")
@@ -190,7 +211,7 @@ func (a *Auth) Authenticate(ctx context.Context, raw string) (models.Principal, 
 	if r.Disabled {
 		return models.Principal{}, models.Errorf(models.EUNAUTHORIZED, "this account is disabled")
 	}
-	return models.Principal{User: r.toModel(), ExpiresAt: c.ExpiresAt, TokenID: c.TokenID}, nil
+	return models.Principal{User: r.toModel(), ExpiresAt: c.ExpiresAt, TokenID: c.TokenID, SessionID: c.SessionID}, nil
 }
 
 func newOpaqueToken() (raw, hash string) {

@@ -33,6 +33,9 @@ func (s *Users) Register(ctx context.Context, in models.RegisterInput) (models.U
 	if err := models.Validate(in); err != nil {
 		return models.User{}, err
 	}
+	if err := models.CheckPassword(in.Password, in.Email, s.hasher.IsCommon); err != nil {
+		return models.User{}, err
+	}
 	return s.create(ctx, models.CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name, Role: models.RolePatient, TimeZone: in.TimeZone})
 }
 
@@ -46,6 +49,9 @@ func (s *Users) Create(ctx context.Context, actor models.Actor, in models.Create
 	if err := models.Validate(in); err != nil {
 		return models.User{}, err
 	}
+	if err := models.CheckPassword(in.Password, in.Email, s.hasher.IsCommon); err != nil {
+		return models.User{}, err
+	}
 	u, err := s.create(ctx, in)
 	if err != nil {
 		return models.User{}, err
@@ -55,7 +61,7 @@ func (s *Users) Create(ctx context.Context, actor models.Actor, in models.Create
 }
 
 func (s *Users) create(ctx context.Context, in models.CreateUserInput) (models.User, error) {
-	hash, err := s.hasher.Hash(in.Password)
+	hash, err := s.hasher.Hash(ctx, in.Password)
 	if err != nil {
 		return models.User{}, err
 	}
@@ -134,7 +140,21 @@ func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models
 		upd["time_zone"] = *in.TimeZone
 	}
 	if in.Password != nil {
-		h, err := s.hasher.Hash(*in.Password)
+		if in.CurrentPassword == nil {
+			return models.User{}, models.InvalidFields(map[string]any{"current_password": "is required to set a new password"})
+		}
+		ok, err := s.hasher.Verify(ctx, *in.CurrentPassword, u.PasswordHash)
+		if err != nil {
+			return models.User{}, err
+		}
+		if !ok {
+			return models.User{}, models.Errorf(models.EFORBIDDEN, "the current password is wrong").
+				WithDetails(map[string]any{"fields": map[string]any{"current_password": "is wrong"}})
+		}
+		if err := models.CheckPassword(*in.Password, u.Email, s.hasher.IsCommon); err != nil {
+			return models.User{}, err
+		}
+		h, err := s.hasher.Hash(ctx, *in.Password)
 		if err != nil {
 			return models.User{}, err
 		}
@@ -144,10 +164,28 @@ func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models
 		if err := tx.Model(&userRow{}).Where("id = ?", u.ID).Updates(upd).Error; err != nil {
 			return err
 		}
-		return updateDoctorProfile(tx, u.ID, in.Specialty, in.Bio, now)
+		if err := updateDoctorProfile(tx, u.ID, in.Specialty, in.Bio, now); err != nil {
+			return err
+		}
+		if in.Password == nil {
+			return nil
+		}
+		// Every other session ends: its refresh tokens now, its sockets
+		// through the event.
+		if err := tx.Model(&refreshTokenRow{}).Where("user_id = ? AND family_id <> ? AND revoked_at IS NULL", u.ID, actor.SessionID).
+			Update("revoked_at", now).Error; err != nil {
+			return err
+		}
+		if err := s.audit.record(ctx, tx, actor, "user.password_change", "user", u.ID, nil); err != nil {
+			return err
+		}
+		return s.outbox.add(tx, models.PasswordChanged{UserID: u.ID, KeepSessionID: actor.SessionID, At: now})
 	})
 	if err != nil {
 		return models.User{}, err
+	}
+	if in.Password != nil {
+		s.outbox.Kick()
 	}
 	return s.Get(ctx, u.ID)
 }

@@ -1,0 +1,62 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"teleconsult/models"
+	"teleconsult/modeltest"
+)
+
+// Weak passwords are refused with details.password (length, common list,
+// the email address); a strong one is accepted.
+func TestPasswordPolicy(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewSQLite(t))
+	for _, pw := range []string{"12345678", "password", "        ", "          ", "short-9", "1234567890", "qwertyuiop",
+		"Password12", "anna.berg@example.com", "ANNA.BERG@example.com"} {
+		r := a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "anna.berg@example.com", "password": pw, "name": "Anna"})
+		if r.Status != http.StatusUnprocessableEntity || r.ErrorCode() != models.EINVALID || r.Fields()["password"] == nil {
+			t.Errorf("password %q: %d %s", pw, r.Status, r.Raw)
+		}
+	}
+	_, admin := a.user(models.RoleAdmin, "root@example.com")
+	r := a.do("POST", "/api/v1/admin/users", admin, map[string]any{"email": "d@example.com", "password": "12345678", "name": "D", "role": "doctor", "specialty": "X"})
+	if r.Status != http.StatusUnprocessableEntity || r.Fields()["password"] == nil {
+		t.Errorf("admin-created weak password: %d %s", r.Status, r.Raw)
+	}
+	a.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "anna.berg@example.com", "password": "mistral-orchard-57", "name": "Anna"}).must(t, 201)
+}
+
+// Changing the password needs the current one, and ends every other
+// session of the user while the one that changed it goes on.
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewPostgres(t))
+	u, _ := a.user(models.RolePatient, "p@example.com")
+	here, hereRefresh := login(t, a, u.Email, modeltest.TestPassword)
+	_, phoneRefresh := login(t, a, u.Email, modeltest.TestPassword)
+
+	if r := a.do("PATCH", "/api/v1/me", here, map[string]any{"password": "mistral-orchard-57"}); r.Status != http.StatusUnprocessableEntity || r.Fields()["current_password"] == nil {
+		t.Fatalf("no current password: %d %s", r.Status, r.Raw)
+	}
+	if r := a.do("PATCH", "/api/v1/me", here, map[string]any{"password": "mistral-orchard-57", "current_password": "not-my-password-1"}); r.Status != http.StatusForbidden {
+		t.Fatalf("wrong current password: %d %s", r.Status, r.Raw)
+	}
+	if r := a.do("PATCH", "/api/v1/me", here, map[string]any{"password": "password1", "current_password": modeltest.TestPassword}); r.Fields()["password"] == nil {
+		t.Fatalf("weak new password: %d %s", r.Status, r.Raw)
+	}
+	// Nothing changed so far: both sessions live.
+	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": phoneRefresh}).must(t, 200).decode(t, &struct{}{})
+	_, phoneRefresh = login(t, a, u.Email, modeltest.TestPassword)
+
+	a.do("PATCH", "/api/v1/me", here, map[string]any{"password": "mistral-orchard-57", "current_password": modeltest.TestPassword}).must(t, 200)
+	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": phoneRefresh}).must(t, 401)
+	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": hereRefresh}).must(t, 200)
+	a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": u.Email, "password": modeltest.TestPassword}).must(t, 401)
+	login(t, a, u.Email, "mistral-orchard-57")
+	var kinds []string
+	a.P.DB.Table("outbox_events").Order("created_at").Pluck("kind", &kinds)
+	if !strings.Contains(strings.Join(kinds, " "), string(models.KindPasswordChanged)) {
+		t.Fatalf("no password_changed event (for the other sessions' sockets): %v", kinds)
+	}
+}
