@@ -2,7 +2,11 @@ package api
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
+	"image"
+	"image/png"
 	"mime/multipart"
 	"net/http"
 	"testing"
@@ -13,8 +17,32 @@ import (
 	"teleconsult/modeltest"
 )
 
-// pngBytes is a PNG signature followed by filler: enough for sniffing.
-var pngBytes = append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{7}, 600)...)
+// pngBytes is a small valid PNG.
+var pngBytes = pngOf(40, 30)
+
+// pngOf encodes a w×h PNG.
+func pngOf(w, h int) []byte {
+	var b bytes.Buffer
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	if err := png.Encode(&b, img); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
+}
+
+// pngClaiming returns a PNG whose header claims w×h pixels (with a valid
+// checksum): what a decompression bomb looks like to a decoder.
+func pngClaiming(w, h uint32) []byte {
+	b := bytes.Clone(pngOf(1, 1))
+	ihdr := b[12:29] // "IHDR" + 13 bytes of data
+	binary.BigEndian.PutUint32(ihdr[4:], w)
+	binary.BigEndian.PutUint32(ihdr[8:], h)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(ihdr))
+	return b
+}
 
 func withFiles(t *testing.T, limit int64) func(*modeltest.Options, *Config) {
 	return func(o *modeltest.Options, c *Config) {
@@ -133,4 +161,41 @@ func TestAttachments(t *testing.T) {
 	if count != 1 {
 		t.Fatalf("%d messages stored, want only the accepted upload", count)
 	}
+}
+
+// Images over the pixel limit or that do not decode are refused; an
+// uploader and a room have a daily byte quota.
+func TestUploadLimits(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewPostgres(t), withFiles(t, 1<<20))
+	a.P.Chat.MaxImagePixels = 40_000_000
+	patient, pt := a.user(models.RolePatient, "lim-p@example.com")
+	doctor, dt := a.user(models.RoleDoctor, "lim-d@example.com")
+	appt := modeltest.MustAppointment(t, a.P, doctor, patient, time.Now().Add(time.Hour).Truncate(time.Minute), models.StatusBooked)
+
+	for name, body := range map[string][]byte{
+		"bomb.png":   pngClaiming(30000, 30000),
+		"broken.png": append([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), bytes.Repeat([]byte{7}, 600)...),
+	} {
+		if r := a.upload(pt, appt.ID, "file", name, body); r.Status != 422 || r.Fields()["file"] == nil {
+			t.Fatalf("%s: %d %s", name, r.Status, r.Raw)
+		}
+	}
+	a.upload(pt, appt.ID, "file", "ok.png", pngClaiming(4000, 3000)).must(t, 201)
+
+	a.P.Chat.UserDailyBytes = int64(len(pngBytes))
+	a.P.Chat.MaxImagePixels = 0
+	a.upload(pt, appt.ID, "file", "1.png", pngBytes).must(t, 201)
+	r := a.upload(pt, appt.ID, "file", "2.png", pngBytes)
+	if r.Status != http.StatusTooManyRequests || r.ErrorCode() != models.ERATELIMITED || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("over the uploader's quota: %d %s", r.Status, r.Raw)
+	}
+	// The doctor still may; then the room's quota stops both.
+	a.upload(dt, appt.ID, "file", "d.png", pngBytes).must(t, 201)
+	a.P.Chat.UserDailyBytes, a.P.Chat.RoomDailyBytes = 0, int64(2*len(pngBytes))
+	if r := a.upload(dt, appt.ID, "file", "d2.png", pngBytes); r.Status != http.StatusTooManyRequests {
+		t.Fatalf("over the room's quota: %d %s", r.Status, r.Raw)
+	}
+	// A day later the quota is free again.
+	a.Clock.Set(time.Now().Add(25 * time.Hour))
+	a.upload(dt, appt.ID, "file", "d3.png", pngBytes).must(t, 201)
 }

@@ -90,10 +90,13 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		if err := a.redis.Ping(ctx).Err(); err != nil {
 			return nil, fmt.Errorf("connect to REDIS_URL: %w", err)
 		}
-		ready = append(ready, api.ReadyCheck{Name: "redis", Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
-		if limiter, err = ratelimit.NewRedis(a.redis, "teleconsult:login", cfg.LoginMaxFailures, cfg.LoginWindow); err != nil {
+		// Without Redis the node runs degraded (ready, local login limits).
+		ready = append(ready, api.ReadyCheck{Name: "redis", Degrades: true, Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
+		shared, err := ratelimit.NewRedis(a.redis, "teleconsult:login", cfg.LoginMaxFailures, cfg.LoginWindow)
+		if err != nil {
 			return nil, err
 		}
+		limiter = ratelimit.NewFallback(shared, ratelimit.NewMemory(cfg.LoginMaxFailures, cfg.LoginWindow), log)
 	}
 	secret, err := jwtSecret(cfg)
 	if err != nil {
@@ -123,6 +126,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)
 	chat := store.NewChat(db, clock, policy, audit, fileStore, cfg.AttachmentMaxBytes)
+	chat.MaxImagePixels, chat.UserDailyBytes, chat.RoomDailyBytes = cfg.ImageMaxPixels, cfg.UploadQuotaUserBytes, cfg.UploadQuotaRoomBytes
 	calls := store.NewCalls(db, clock, policy, cfg.RingTimeout)
 	a.notifications = store.NewNotifications(db, clock, audit, a.outbox, cfg.ReminderOffsets)
 
@@ -187,6 +191,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 			WebDir: cfg.WebDir, SecureCookies: cfg.CookieSecure, RefreshTTL: cfg.RefreshTokenTTL,
 			AttachmentMaxBytes: cfg.AttachmentMaxBytes, MetricsToken: cfg.MetricsToken, Production: cfg.Env == "production",
 			RequestReadTimeout: cfg.RequestReadTimeout, UploadReadTimeout: cfg.UploadReadTimeout,
+			RequestTimeout: cfg.RequestTimeout,
 		},
 		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Live: a.rt,
 	})

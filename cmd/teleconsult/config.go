@@ -45,6 +45,10 @@ type Config struct {
 	BodyLimit          int64
 	ShutdownTimeout    time.Duration
 
+	// RequestTimeout is REQUEST_TIMEOUT: the deadline of one REST request,
+	// database work included, so a hung database answers 503 in time.
+	RequestTimeout time.Duration
+
 	// Scheduling.
 	MinLeadTime      time.Duration // MIN_LEAD_TIME: earliest bookable slot from now
 	CancelCutoff     time.Duration // CANCEL_CUTOFF: patients cancel/reschedule up to this before start
@@ -57,6 +61,9 @@ type Config struct {
 	// Chat and attachments.
 	ChatWindowAfterCompletion time.Duration // CHAT_WINDOW_AFTER_COMPLETION
 	AttachmentMaxBytes        int64         // ATTACHMENT_MAX_BYTES
+	ImageMaxPixels            int64         // IMAGE_MAX_PIXELS
+	UploadQuotaUserBytes      int64         // UPLOAD_QUOTA_USER_BYTES: per uploader per 24 h
+	UploadQuotaRoomBytes      int64         // UPLOAD_QUOTA_ROOM_BYTES: per consultation per 24 h
 
 	// Realtime.
 	SocketMaxHTTPBufferSize int64         // SOCKET_MAX_BUFFER_BYTES
@@ -106,6 +113,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		MetricsToken:              r.str("METRICS_TOKEN", ""),
 		RequestReadTimeout:        r.duration("REQUEST_READ_TIMEOUT", 30*time.Second),
 		UploadReadTimeout:         r.duration("UPLOAD_READ_TIMEOUT", 5*time.Minute),
+		RequestTimeout:            r.duration("REQUEST_TIMEOUT", 10*time.Second),
 		WebDir:                    r.str("WEB_DIR", "frontend/dist"),
 		BodyLimit:                 int64(r.integer("BODY_LIMIT_BYTES", 1<<20, 1024, 1<<30)),
 		ShutdownTimeout:           r.duration("SHUTDOWN_TIMEOUT", 15*time.Second),
@@ -118,6 +126,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		MaxActive:                 r.integer("MAX_ACTIVE_APPOINTMENTS", 5, 0, 10000),
 		ChatWindowAfterCompletion: r.duration("CHAT_WINDOW_AFTER_COMPLETION", 72*time.Hour),
 		AttachmentMaxBytes:        int64(r.integer("ATTACHMENT_MAX_BYTES", 10<<20, 1024, 1<<30)),
+		ImageMaxPixels:            int64(r.integer("IMAGE_MAX_PIXELS", 40_000_000, 0, 1<<31-1)),
+		UploadQuotaUserBytes:      int64(r.integer("UPLOAD_QUOTA_USER_BYTES", 100<<20, 0, 1<<40)),
+		UploadQuotaRoomBytes:      int64(r.integer("UPLOAD_QUOTA_ROOM_BYTES", 200<<20, 0, 1<<40)),
 		SocketMaxHTTPBufferSize:   int64(r.integer("SOCKET_MAX_BUFFER_BYTES", 1<<20, 1024, 64<<20)),
 		SocketPingInterval:        r.duration("SOCKET_PING_INTERVAL", 25*time.Second),
 		SocketPingTimeout:         r.duration("SOCKET_PING_TIMEOUT", 20*time.Second),

@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"image"
+	_ "image/gif"  // decoders for DecodeConfig
+	_ "image/jpeg" // decoders for DecodeConfig
+	_ "image/png"  // decoders for DecodeConfig
 	"io"
 	"net/http"
 	"path"
@@ -13,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	_ "golang.org/x/image/webp" // decoder for DecodeConfig
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -28,6 +34,11 @@ type Chat struct {
 	files  models.FileStore
 	// AttachmentMaxBytes caps one uploaded file.
 	AttachmentMaxBytes int64
+	// Limits on uploads (0: none): pixels of one image, and bytes per
+	// uploader and per room over the last 24 hours.
+	MaxImagePixels int64
+	UserDailyBytes int64
+	RoomDailyBytes int64
 }
 
 // NewChat builds the chat service; files may be nil (no attachments).
@@ -273,7 +284,11 @@ func (c *Chat) Attach(ctx context.Context, actor models.Actor, in models.AttachI
 	if c.files == nil {
 		return models.Message{}, false, models.Errorf(models.EUNAVAILABLE, "attachments are not configured")
 	}
-	head := make([]byte, 512)
+	if err := c.checkQuota(ctx, actor.UserID, in.AppointmentID); err != nil {
+		return models.Message{}, false, err
+	}
+	// The head is enough to sniff the type and read an image's dimensions.
+	head := make([]byte, 64<<10)
 	n, err := io.ReadFull(in.Body, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return models.Message{}, false, err
@@ -282,13 +297,16 @@ func (c *Chat) Attach(ctx context.Context, actor models.Actor, in models.AttachI
 	if n == 0 {
 		return models.Message{}, false, models.InvalidFields(map[string]any{"file": "is empty"})
 	}
-	ctype := http.DetectContentType(head)
+	ctype := http.DetectContentType(head[:min(n, 512)])
 	if i := strings.IndexByte(ctype, ';'); i >= 0 {
 		ctype = ctype[:i]
 	}
 	ext, ok := models.AllowedAttachmentTypes[ctype]
 	if !ok {
 		return models.Message{}, false, models.InvalidFields(map[string]any{"file": "must be an image (PNG, JPEG, GIF, WebP) or a PDF, not " + ctype})
+	}
+	if err := c.checkImage(ctype, head); err != nil {
+		return models.Message{}, false, err
 	}
 	att := &models.Attachment{ID: uuid.NewString(), AppointmentID: in.AppointmentID, UploaderID: actor.UserID,
 		FileName: models.CleanFileName(in.FileName, ext), ContentType: ctype, CreatedAt: c.clock.Now().UTC()}
@@ -314,6 +332,52 @@ func (c *Chat) Attach(ctx context.Context, actor models.Actor, in models.AttachI
 		_ = c.files.Delete(ctx, att.StorageKey)
 	}
 	return m, created, err
+}
+
+// checkQuota refuses an upload once the uploader or the room has stored
+// its daily bytes (the last 24 hours).
+func (c *Chat) checkQuota(ctx context.Context, uploaderID, appointmentID string) error {
+	since := c.clock.Now().Add(-24 * time.Hour)
+	for _, q := range []struct {
+		limit  int64
+		column string
+		id     string
+		who    string
+	}{{c.UserDailyBytes, "uploader_id", uploaderID, "you"}, {c.RoomDailyBytes, "appointment_id", appointmentID, "this consultation"}} {
+		if q.limit <= 0 {
+			continue
+		}
+		var used int64
+		if err := c.db.WithContext(ctx).Model(&attachmentRow{}).Select("COALESCE(SUM(size_bytes), 0)").
+			Where(q.column+" = ? AND created_at > ?", q.id, since).Scan(&used).Error; err != nil {
+			return err
+		}
+		if used >= q.limit {
+			e := models.Errorf(models.ERATELIMITED, "%s uploaded %d MB in the last 24 hours, the daily limit; try again later", q.who, used>>20).
+				WithDetails(map[string]any{"limit_bytes": q.limit, "used_bytes": used})
+			e.RetryAfterSeconds = 3600
+			return e
+		}
+	}
+	return nil
+}
+
+// checkImage reads an image's dimensions from its head and refuses one
+// that does not decode or has more than MaxImagePixels (a 30000×30000 PNG
+// would be rendered by the other party's browser).
+func (c *Chat) checkImage(ctype string, head []byte) error {
+	if !strings.HasPrefix(ctype, "image/") {
+		return nil
+	}
+	cfg, _, err := image.DecodeConfig(bytes.NewReader(head))
+	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		return models.InvalidFields(map[string]any{"file": "is not a readable " + strings.TrimPrefix(ctype, "image/") + " image"})
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); c.MaxImagePixels > 0 && px > c.MaxImagePixels {
+		return models.InvalidFields(map[string]any{"file": fmt.Sprintf("is %d×%d pixels; images are limited to %d megapixels",
+			cfg.Width, cfg.Height, c.MaxImagePixels/1_000_000)})
+	}
+	return nil
 }
 
 // OpenAttachment streams an attachment to a member of its room (or an
