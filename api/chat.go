@@ -62,12 +62,12 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 			break
 		}
 		if err != nil {
-			s.fail(c, uploadErr(err, s.cfg.AttachmentMaxBytes))
+			s.fail(c, uploadErr(&bodyError{err}, s.cfg.AttachmentMaxBytes))
 			return
 		}
 		switch part.FormName() {
 		case "text", "client_msg_id":
-			b, err := io.ReadAll(io.LimitReader(part, 16<<10))
+			b, err := io.ReadAll(io.LimitReader(bodyReader{part}, 16<<10))
 			if err != nil {
 				s.fail(c, uploadErr(err, s.cfg.AttachmentMaxBytes))
 				return
@@ -79,7 +79,7 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 			}
 		case "file":
 			in.FileName = part.FileName()
-			in.Body = part
+			in.Body = bodyReader{part}
 			m, created, err := s.svc.Chat.Attach(c.Request.Context(), actor(c), in)
 			if err != nil {
 				s.fail(c, uploadErr(err, s.cfg.AttachmentMaxBytes))
@@ -98,16 +98,37 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 	s.fail(c, models.InvalidFields(map[string]any{"file": "is required"}))
 }
 
-// uploadErr maps a body cut off by the size limit to too_large.
+// uploadErr maps what went wrong with an upload: a body cut off by the
+// size limit is too_large, a broken or truncated multipart body is
+// invalid_request (retrying the same bytes will not help), a domain error
+// stays as it is, and anything else (storage, database) is the server's.
 func uploadErr(err error, limit int64) error {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return models.Errorf(models.ETOOLARGE, "attachments are limited to %d bytes", limit)
 	}
-	if models.AsError(err) != nil {
-		return err
+	var be *bodyError
+	if errors.As(err, &be) {
+		return models.Errorf(models.EINVALID, "the upload is not valid multipart/form-data")
 	}
-	return models.Errorf(models.EINVALID, "the upload is not valid multipart/form-data")
+	return err
+}
+
+// bodyError marks a failure to read the request body.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "read upload: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// bodyReader marks the errors of reading an upload's part.
+type bodyReader struct{ r io.Reader }
+
+func (b bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		return n, &bodyError{err}
+	}
+	return n, err
 }
 
 func (s *Server) downloadAttachment(c *gin.Context) {

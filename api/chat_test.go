@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -198,4 +199,24 @@ func TestUploadLimits(t *testing.T) {
 	// A day later the quota is free again.
 	a.Clock.Set(time.Now().Add(25 * time.Hour))
 	a.upload(dt, appt.ID, "file", "d3.png", pngBytes).must(t, 201)
+}
+
+// A broken or truncated multipart body is the client's mistake, not the
+// server's: invalid_request, never internal or unavailable.
+func TestBrokenUploadIsInvalid(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewSQLite(t), withFiles(t, 1<<20))
+	patient, pt := a.user(models.RolePatient, "bu-p@example.com")
+	doctor, _ := a.user(models.RoleDoctor, "bu-d@example.com")
+	appt := modeltest.MustAppointment(t, a.P, doctor, patient, time.Now().Add(time.Hour).Truncate(time.Minute), models.StatusBooked)
+	for name, body := range map[string]string{
+		"not a header": "--B\r\nthis is not a header\r\n\r\nxx\r\n--B--\r\n",
+		"truncated":    "--B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.png\"\r\n\r\n" + string(pngBytes[:40]),
+	} {
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", a.URL+"/api/v1/appointments/"+appt.ID+"/attachments", strings.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=B")
+		req.Header.Set("Authorization", "Bearer "+pt)
+		if r := a.send(req); r.ErrorCode() != models.EINVALID {
+			t.Errorf("%s: %d %s", name, r.Status, r.Raw)
+		}
+	}
 }
