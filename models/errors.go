@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 )
@@ -86,7 +87,9 @@ type sqlStater interface{ SQLState() string }
 // Unavailable reports whether err says a dependency (the database, Redis,
 // any network peer) could not be reached or did not answer in time, rather
 // than refusing the operation: network errors (refused dials, resets,
-// timeouts), deadlines, database/sql's broken or closed connections, and
+// timeouts), deadlines, database/sql's broken or closed connections, a
+// connection cut mid-answer (io.ErrUnexpectedEOF: what pgx returns when the
+// server goes away under an open connection), and
 // SQLSTATEs of class 08 (connection exception), 53 (insufficient
 // resources) and 57P01-57P03 (the server shuts down or cannot take
 // connections yet). It knows no driver: it looks only at standard errors
@@ -95,7 +98,8 @@ func Unavailable(err error) bool {
 	if err == nil {
 		return false
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	var ne net.Error

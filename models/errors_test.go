@@ -72,7 +72,8 @@ func TestErrorCodeClassifiesDependencyOutages(t *testing.T) {
 		{"57P04 dropped database", wrap(&pgError{"57P04"}), models.EINTERNAL},
 		{"client went away", wrap(context.Canceled), models.EINTERNAL},
 		{"plain", errors.New("boom"), models.EINTERNAL},
-		{"eof", wrap(io.ErrUnexpectedEOF), models.EINTERNAL},
+		{"connection cut mid-answer", wrap(io.ErrUnexpectedEOF), models.EUNAVAILABLE},
+		{"plain eof", wrap(io.EOF), models.EINTERNAL},
 
 		// A domain error says what it means, whatever else is in the chain.
 		{"domain error first", wrap(models.Errorf(models.ENOTFOUND, "no such user")), models.ENOTFOUND},

@@ -48,7 +48,6 @@ func TestValidateFieldNames(t *testing.T) {
 		}, map[string]any{"rules": "must be at most 200"}},
 		{"register", models.RegisterInput{Email: "nope", Password: "short", TimeZone: "Local"}, map[string]any{
 			"email":     "must be an email address",
-			"password":  "must be at least 8 characters",
 			"name":      "is required",
 			"time_zone": "must be an IANA time zone such as Europe/Berlin",
 		}},
@@ -694,5 +693,29 @@ func TestErrors(t *testing.T) {
 	inv := models.InvalidFields(map[string]any{"a": "b"})
 	if inv.Code != models.EINVALID || !reflect.DeepEqual(inv.Details, map[string]any{"fields": map[string]any{"a": "b"}}) {
 		t.Errorf("InvalidFields = %#v", inv)
+	}
+}
+
+func TestCheckPassword(t *testing.T) {
+	common := func(p string) bool { return p == "password123" }
+	for _, c := range []struct {
+		pw, email string
+		ok        bool
+	}{
+		{"correct-horse-battery-9", "ann@example.com", true},
+		{"short-pw", "ann@example.com", false},
+		{"          ", "ann@example.com", false},
+		{"password123", "ann@example.com", false},
+		{"ann@example.com", "Ann@Example.com", false},
+		{"annabergman", "annabergman@example.com", false},
+		{"注册密码安全又好记吧的", "ann@example.com", true},
+	} {
+		err := models.CheckPassword(c.pw, c.email, common)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: %v", c.pw, err)
+		}
+		if err != nil && models.AsError(err).Details["fields"].(map[string]any)["password"] == nil {
+			t.Errorf("%q: no details.fields.password", c.pw)
+		}
 	}
 }

@@ -1081,9 +1081,9 @@ func TestConcurrentStartAndCancel(t *testing.T) {
 	})
 }
 
-// TestAppointmentsDatabaseErrorStaysInternal: a failing database is an
+// TestAppointmentsDatabaseOutageIsUnavailable: a failing database is an
 // internal error, never a not_found or forbidden.
-func TestAppointmentsDatabaseErrorStaysInternal(t *testing.T) {
+func TestAppointmentsDatabaseOutageIsUnavailable(t *testing.T) {
 	apptEachDriver(t, nil, func(t *testing.T, f *apptFixture) {
 		ctx, p := t.Context(), f.p
 		a := apptBook(t, f, f.patient, f.doctor, "2030-03-05T10:00:00Z")
@@ -1110,8 +1110,8 @@ func TestAppointmentsDatabaseErrorStaysInternal(t *testing.T) {
 			"sweep": func() error { _, err := p.Appointments.SweepNoShows(ctx); return err },
 		}
 		for name, call := range calls {
-			if err := call(); err == nil || models.ErrorCode(err) != models.EINTERNAL {
-				t.Errorf("%s on a closed database: %v (code %s), want internal", name, err, models.ErrorCode(err))
+			if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
+				t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
 			}
 		}
 	})

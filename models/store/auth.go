@@ -174,11 +174,12 @@ func (a *Auth) Logout(ctx context.Context, raw string) error {
 	}
 	now := a.clock.Now()
 	err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Model(&refreshTokenRow{}).Where("family_id = ? AND revoked_at IS NULL", rt.FamilyID).Update("revoked_at", now).Error; err != nil {
-			return err
+		res := tx.Model(&refreshTokenRow{}).Where("family_id = ? AND revoked_at IS NULL", rt.FamilyID).Update("revoked_at", now)
+		if res.Error != nil {
+			return res.Error
 		}
-		if a.outbox == nil {
-			return nil
+		if a.outbox == nil || res.RowsAffected == 0 {
+			return nil // already signed out: nothing to tell
 		}
 		return a.outbox.add(tx, models.SessionEnded{UserID: rt.UserID, SessionID: rt.FamilyID, At: now})
 	})

@@ -275,9 +275,9 @@ func TestCallsFollowTheAppointment(t *testing.T) {
 	})
 }
 
-// TestCallsDatabaseErrorStaysInternal: with the database gone, every call
+// TestCallsDatabaseOutageIsUnavailable: with the database gone, every call
 // operation answers internal, never forbidden or not_found.
-func TestCallsDatabaseErrorStaysInternal(t *testing.T) {
+func TestCallsDatabaseOutageIsUnavailable(t *testing.T) {
 	chatEachDriver(t, nil, func(t *testing.T, f *apptFixture, a models.Appointment) {
 		ctx, p := t.Context(), f.p
 		call := callsRinging(t, f, f.patient, a.ID, "video")
@@ -298,8 +298,8 @@ func TestCallsDatabaseErrorStaysInternal(t *testing.T) {
 			"end_if_absent":  func() error { _, _, err := p.Calls.EndIfAbsent(ctx, a.ID, f.patient.ID); return err },
 		}
 		for name, call := range calls {
-			if err := call(); err == nil || models.ErrorCode(err) != models.EINTERNAL {
-				t.Errorf("%s on a closed database: %v (code %s), want internal", name, err, models.ErrorCode(err))
+			if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
+				t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
 			}
 		}
 	})

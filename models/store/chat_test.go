@@ -692,7 +692,7 @@ func TestChatAttachWithoutFileStore(t *testing.T) {
 	})
 }
 
-func TestChatDatabaseErrorStaysInternal(t *testing.T) {
+func TestChatDatabaseOutageIsUnavailable(t *testing.T) {
 	chatEachDriver(t, nil, func(t *testing.T, f *apptFixture, a models.Appointment) {
 		ctx, p := t.Context(), f.p
 		sqlDB, err := p.DB.DB()
@@ -715,8 +715,8 @@ func TestChatDatabaseErrorStaysInternal(t *testing.T) {
 			"open":     func() error { _, _, err := p.Chat.OpenAttachment(ctx, apptActor(f.patient), "x"); return err },
 		}
 		for name, call := range calls {
-			if err := call(); err == nil || models.ErrorCode(err) != models.EINTERNAL {
-				t.Errorf("%s on a closed database: %v (code %s), want internal", name, err, models.ErrorCode(err))
+			if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
+				t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
 			}
 		}
 	})

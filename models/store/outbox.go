@@ -84,6 +84,7 @@ func (o *Outbox) Run(ctx context.Context) {
 	defer t.Stop()
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
+	o.logPrune(ctx)
 	for {
 		for {
 			n, err := o.DispatchOnce(ctx)
@@ -100,7 +101,7 @@ func (o *Outbox) Run(ctx context.Context) {
 		case <-o.kick:
 		case <-t.C:
 		case <-prune.C:
-			o.prune(ctx)
+			o.logPrune(ctx)
 		}
 	}
 }
@@ -198,10 +199,15 @@ func backoff(attempt int) time.Duration {
 	return min(d, 5*time.Minute)
 }
 
-// prune deletes events dispatched more than Keep ago.
-func (o *Outbox) prune(ctx context.Context) {
-	err := o.db.WithContext(ctx).Where("done_at IS NOT NULL AND done_at < ?", o.clock.Now().Add(-o.Keep)).Delete(&outboxRow{}).Error
-	if err != nil && !errors.Is(err, context.Canceled) {
+// Prune deletes the events dispatched more than Keep ago and returns how
+// many. Run prunes when it starts and then hourly.
+func (o *Outbox) Prune(ctx context.Context) (int64, error) {
+	res := o.db.WithContext(ctx).Where("done_at IS NOT NULL AND done_at < ?", o.clock.Now().Add(-o.Keep)).Delete(&outboxRow{})
+	return res.RowsAffected, res.Error
+}
+
+func (o *Outbox) logPrune(ctx context.Context) {
+	if _, err := o.Prune(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		o.log.WarnContext(ctx, "outbox prune", "err", err)
 	}
 }

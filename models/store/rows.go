@@ -27,7 +27,7 @@ func (userRow) TableName() string { return "users" }
 func (r userRow) toModel() models.User {
 	u := models.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, Role: models.Role(r.Role),
 		TimeZone: r.TimeZone, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
-	if r.Doctor != nil {
+	if r.Doctor != nil && u.Role == models.RoleDoctor { // a demoted doctor keeps the row, not the profile
 		p := r.Doctor.toModel()
 		u.Doctor = &p
 	}

@@ -46,6 +46,7 @@ func (s *Users) Create(ctx context.Context, actor models.Actor, in models.Create
 	}
 	in.Email = models.NormalizeEmail(in.Email)
 	in.Name = strings.TrimSpace(in.Name)
+	in.Specialty = strings.TrimSpace(in.Specialty)
 	if err := models.Validate(in); err != nil {
 		return models.User{}, err
 	}
@@ -121,6 +122,7 @@ func (s *Users) AdminGet(ctx context.Context, actor models.Actor, id string) (mo
 
 // UpdateProfile changes the actor's own profile.
 func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models.UpdateProfileInput) (models.User, error) {
+	in.Name, in.Specialty = trimmed(in.Name), trimmed(in.Specialty)
 	if err := models.Validate(in); err != nil {
 		return models.User{}, err
 	}
@@ -212,6 +214,7 @@ func (s *Users) AdminUpdate(ctx context.Context, actor models.Actor, id string, 
 	if !actor.IsAdmin() {
 		return models.User{}, models.Errorf(models.EFORBIDDEN, "admins only")
 	}
+	in.Name, in.Specialty = trimmed(in.Name), trimmed(in.Specialty)
 	if err := models.Validate(in); err != nil {
 		return models.User{}, err
 	}
@@ -333,6 +336,15 @@ func (s *Users) EnsureAdmin(ctx context.Context, email, password, name string) (
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// trimmed trims an optional text field before it is validated.
+func trimmed(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	return &t
 }
 
 func revokeUserTokens(tx *gorm.DB, userID string, now time.Time) error {
