@@ -824,3 +824,31 @@ func TestOutboxKickWakesRun(t *testing.T) {
 		})
 	}
 }
+
+// TestOutboxPrune: dispatched events older than Keep are deleted; pending
+// ones and recent ones stay.
+func TestOutboxPrune(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d.Name, func(t *testing.T) {
+			clock := outboxClock(t)
+			s := modeltest.NewServices(d.Open(t), modeltest.DefaultOptions(t, clock))
+			s.Outbox.Subscribe("ok", func(context.Context, models.Envelope) error { return nil })
+			old := outboxInsertEvent(t, s, models.UserDisabled{UserID: "u1"}, clock.Now())
+			outboxDispatchOnce(t, s, 1)
+			clock.Advance(s.Outbox.Keep + time.Hour)
+			recent := outboxInsertEvent(t, s, models.UserDisabled{UserID: "u2"}, clock.Now())
+			outboxDispatchOnce(t, s, 1)
+			pending := outboxInsertEvent(t, s, models.UserDisabled{UserID: "u3"}, clock.Now().Add(time.Hour))
+			s.DB.Table("outbox_events").Where("id = ?", pending).Update("available_at", clock.Now().Add(time.Hour))
+			n, err := s.Outbox.Prune(t.Context())
+			if err != nil || n != 1 {
+				t.Fatalf("pruned %d (%v), want the one old dispatched event", n, err)
+			}
+			var left []string
+			s.DB.Table("outbox_events").Order("id").Pluck("id", &left)
+			if len(left) != 2 || !slices.Contains(left, recent) || !slices.Contains(left, pending) || slices.Contains(left, old) {
+				t.Fatalf("left %v", left)
+			}
+		})
+	}
+}
