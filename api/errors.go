@@ -50,8 +50,15 @@ func (s *Server) fail(c *gin.Context, err error) {
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if e.Code == models.EINTERNAL {
+	switch e.Code {
+	case models.EINTERNAL:
 		s.log.ErrorContext(c.Request.Context(), "request failed", "request_id", requestID(c), "path", c.FullPath(), "err", err)
+	case models.EUNAVAILABLE:
+		// The caller is told to retry; the operator is told why.
+		s.log.WarnContext(c.Request.Context(), "dependency unavailable", "request_id", requestID(c), "path", c.FullPath(), "err", err)
+		if e.RetryAfterSeconds <= 0 {
+			c.Header("Retry-After", strconv.Itoa(models.UnavailableRetryAfter))
+		}
 	}
 	var m *malformedError
 	if e.Code == models.EINVALID && !errors.As(err, &m) {

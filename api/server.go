@@ -61,12 +61,19 @@ type Config struct {
 	// UploadReadTimeout. Zero leaves reads unbounded.
 	RequestReadTimeout time.Duration
 	UploadReadTimeout  time.Duration
+	// RequestTimeout is the deadline of one REST request, database work
+	// included (uploads get UploadReadTimeout on top); zero sets none.
+	RequestTimeout time.Duration
 }
 
 // ReadyCheck reports whether a dependency answers.
 type ReadyCheck struct {
 	Name  string
 	Check func(ctx context.Context) error
+	// Degrades marks a dependency the node runs without (Redis: local
+	// limits, no cross-node fan-out): down, it shows as "degraded" in
+	// /healthz and /readyz and leaves the node ready.
+	Degrades bool
 }
 
 // Server holds what the handlers need.
@@ -119,8 +126,9 @@ func New(svc Services, opts Options) (*Server, error) {
 	if err := e.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, err
 	}
-	e.Use(s.recovery(), s.requestID(), s.accessLog(), s.rejectNUL(), s.readDeadline(), s.cors(), s.noStore(), s.limitBody())
+	e.Use(s.recovery(), s.requestID(), s.accessLog(), s.requestTimeout(), s.rejectNUL(), s.readDeadline(), s.cors(), s.noStore(), s.limitBody())
 	s.engine = e
+	s.registerDependencyGauges(opts.Registry)
 	s.routes()
 	return s, nil
 }

@@ -54,3 +54,68 @@ describe("Http", () => {
     expect(fetcher).toHaveBeenCalledTimes(2);
   });
 });
+
+describe("Http when the server is unavailable", () => {
+  const unavailable = () => json(503, { error: { code: "unavailable", message: "try again shortly" } });
+
+  it("keeps the session when the refresh answers 503 unavailable, and says unavailable", async () => {
+    const fetcher = vi.fn(async (url: string) =>
+      url.endsWith("/auth/refresh") ? unavailable() : json(401, { error: { code: "unauthorized", message: "expired" } }),
+    );
+    const h = new Http("/api/v1", fetcher as unknown as typeof fetch);
+    h.setToken("old");
+    const sessions: unknown[] = [];
+    h.onSession = (s) => sessions.push(s);
+    const err = await h.get("/me").catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.status).toBe(503);
+    expect(err.code).toBe("unavailable");
+    // Not signed out: no session change, the token is still there.
+    expect(sessions).toEqual([]);
+    expect(h.getToken()).toBe("old");
+    expect(await h.renew()).toBe("unavailable");
+    expect(await h.refresh()).toBe(false);
+    expect(sessions).toEqual([]);
+  });
+
+  it("keeps the session when the refresh gets no answer or another server error", async () => {
+    for (const answer of [() => Promise.reject(new TypeError("Failed to fetch")), async () => json(502, {}), async () => json(429, {})]) {
+      const h = new Http("/api/v1", vi.fn(answer) as unknown as typeof fetch);
+      h.setToken("old");
+      let ended = false;
+      h.onSession = (s) => (ended = s === null);
+      expect(await h.renew()).toBe("unavailable");
+      expect(ended).toBe(false);
+      expect(h.getToken()).toBe("old");
+    }
+  });
+
+  it("retries the refresh on the next request and carries on once the server is back", async () => {
+    let up = false;
+    const fetcher = vi.fn(async (url: string, init: RequestInit) => {
+      const auth = (init.headers as Record<string, string>)?.Authorization ?? "";
+      if (url.endsWith("/auth/refresh")) {
+        return up ? json(200, { access_token: "new", refresh_token: "r2", expires_in: 900, user: { id: "u" } }) : unavailable();
+      }
+      return auth === "Bearer new" ? json(200, { ok: 1 }) : json(401, { error: { code: "unauthorized", message: "expired" } });
+    });
+    const h = new Http("/api/v1", fetcher as unknown as typeof fetch);
+    h.setToken("old");
+    expect((await h.get("/me").catch((e) => e)).code).toBe("unavailable");
+    up = true;
+    expect(await h.get("/me")).toEqual({ ok: 1 });
+    expect(h.getToken()).toBe("new");
+  });
+
+  it("still ends the session when the server refuses the refresh token", async () => {
+    for (const status of [400, 401, 403]) {
+      const h = new Http("/api/v1", vi.fn(async () => json(status, { error: { code: "unauthorized", message: "spent" } })) as unknown as typeof fetch);
+      h.setToken("old");
+      let ended = false;
+      h.onSession = (s) => (ended = s === null);
+      expect(await h.renew()).toBe("ended");
+      expect(ended).toBe(true);
+      expect(h.getToken()).toBe("");
+    }
+  });
+});

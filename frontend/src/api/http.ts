@@ -1,6 +1,9 @@
 // The REST client: JSON in and out, the contract's error shape turned into
 // ApiError, and a silent refresh of the access token on 401 (one refresh in
 // flight at a time; every waiting request retries once with the new token).
+// Only the server refusing the refresh token ends the session: a server
+// that is down or unreachable (503 unavailable, 5xx, no answer) keeps it,
+// and the next refresh tries again.
 
 export interface ErrorBody {
   error?: { code?: string; message?: string; details?: Record<string, unknown> };
@@ -57,10 +60,27 @@ export interface Page<T> {
 
 type Fetch = typeof fetch;
 
+/**
+ * What a refresh came to: a new pair ("renewed"), a refused refresh token
+ * ("ended": sign in again), or no verdict because the server or the
+ * network is down ("unavailable": keep the session, retry later).
+ */
+export type RefreshOutcome = "renewed" | "ended" | "unavailable";
+
+/** sessionRefused tells a refused refresh token from a server that cannot answer now. */
+export function sessionRefused(status: number): boolean {
+  return status === 400 || status === 401 || status === 403;
+}
+
+/** unavailableError is what a request gets while the session cannot be renewed for now. */
+export function unavailableError(): ApiError {
+  return new ApiError(503, "unavailable", "The service is temporarily unavailable; try again shortly.");
+}
+
 /** Http keeps the access token and knows how to renew it. */
 export class Http {
   private token = "";
-  private refreshing: Promise<boolean> | null = null;
+  private refreshing: Promise<RefreshOutcome> | null = null;
   onSession: (s: Session | null) => void = () => {};
 
   constructor(
@@ -76,12 +96,14 @@ export class Http {
   }
 
   /**
-   * refresh trades the refresh cookie (HttpOnly, never visible to scripts)
-   * for a new pair. Concurrent callers share one request.
+   * renew trades the refresh cookie (HttpOnly, never visible to scripts)
+   * for a new pair. Concurrent callers share one request. Only a refusal
+   * (400/401/403) ends the session; 503 unavailable, another server error
+   * or no answer at all leaves the token and the user as they are.
    */
-  refresh(): Promise<boolean> {
+  renew(): Promise<RefreshOutcome> {
     if (!this.refreshing) {
-      this.refreshing = (async () => {
+      this.refreshing = (async (): Promise<RefreshOutcome> => {
         try {
           const res = await this.fetcher(this.base + "/auth/refresh", {
             method: "POST",
@@ -90,22 +112,28 @@ export class Http {
             body: "{}",
           });
           if (!res.ok) {
+            if (!sessionRefused(res.status)) return "unavailable";
             this.token = "";
             this.onSession(null);
-            return false;
+            return "ended";
           }
           const s = (await res.json()) as Session;
           this.token = s.access_token;
           this.onSession(s);
-          return true;
+          return "renewed";
         } catch {
-          return false;
+          return "unavailable";
         } finally {
           this.refreshing = null;
         }
       })();
     }
     return this.refreshing;
+  }
+
+  /** refresh is renew as a yes/no: true when a new pair arrived. */
+  async refresh(): Promise<boolean> {
+    return (await this.renew()) === "renewed";
   }
 
   async request<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
@@ -120,7 +148,10 @@ export class Http {
     if (this.token) headers.Authorization = "Bearer " + this.token;
     const res = await this.fetcher(this.base + path, { method, headers, body: payload, credentials: "same-origin" });
     if (res.status === 401 && retry && !path.startsWith("/auth/")) {
-      if (await this.refresh()) return this.request<T>(method, path, body, false);
+      const outcome = await this.renew();
+      if (outcome === "renewed") return this.request<T>(method, path, body, false);
+      // The token may be fine; the server just cannot say so now.
+      if (outcome === "unavailable") throw unavailableError();
     }
     if (!res.ok) throw await toApiError(res);
     if (res.status === 204) return undefined as T;

@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Realtime } from "./socket";
 
 // A stand-in for socket.io-client's Socket, enough to drive the wrapper.
@@ -102,5 +102,62 @@ describe("Realtime", () => {
     rt.connect();
     fake.fire("notification", { id: "n1" });
     expect(seen).toHaveBeenCalledWith({ id: "n1" });
+  });
+});
+
+describe("Realtime when the server is unavailable", () => {
+  afterEach(() => vi.useRealTimers());
+
+  it("keeps the session and retries later when the handshake says unavailable", async () => {
+    vi.useFakeTimers();
+    const { fake, rt, tokens } = setup();
+    rt.connect();
+    fake.fire("connect_error", new Error("unavailable"));
+    expect(rt.state.value).toBe("reconnecting");
+    // Not a token problem: no renewal, no sign-out, no immediate hammering.
+    expect(tokens.refresh).not.toHaveBeenCalled();
+    expect(fake.disconnect).not.toHaveBeenCalled();
+    expect(fake.connect).not.toHaveBeenCalled();
+    // Still down at the first retry: the next one waits longer.
+    fake.connect.mockImplementationOnce(() => fake.fire("connect_error", new Error("unavailable")));
+    await vi.advanceTimersByTimeAsync(rt.retryBaseMs);
+    expect(fake.connect).toHaveBeenCalledTimes(1);
+    expect(rt.state.value).toBe("reconnecting");
+    await vi.advanceTimersByTimeAsync(rt.retryBaseMs / 2 - 1);
+    expect(fake.connect).toHaveBeenCalledTimes(1);
+    // Back: the retry connects, and the user is still the same user.
+    await vi.advanceTimersByTimeAsync(rt.retryMaxMs);
+    expect(fake.connect).toHaveBeenCalledTimes(2);
+    expect(rt.state.value).toBe("connected");
+    expect(tokens.refresh).not.toHaveBeenCalled();
+    expect(fake.disconnect).not.toHaveBeenCalled();
+  });
+
+  it("keeps the session when the token renewal is unavailable, and renews again later", async () => {
+    vi.useFakeTimers();
+    const { fake, rt, tokens } = setup();
+    tokens.refresh.mockResolvedValueOnce("unavailable" as any);
+    rt.connect();
+    fake.fire("connect_error", new Error("unauthorized"));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(tokens.refresh).toHaveBeenCalledTimes(1);
+    expect(rt.state.value).toBe("reconnecting");
+    expect(fake.disconnect).not.toHaveBeenCalled();
+    expect(fake.connect).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(rt.retryMaxMs);
+    expect(tokens.refresh).toHaveBeenCalledTimes(2);
+    expect(fake.connect).toHaveBeenCalledTimes(1);
+    expect(rt.state.value).toBe("connected");
+  });
+
+  it("stops retrying once signed out", async () => {
+    vi.useFakeTimers();
+    const { fake, rt } = setup();
+    rt.connect();
+    fake.fire("connect_error", new Error("unavailable"));
+    rt.disconnect();
+    await vi.advanceTimersByTimeAsync(rt.retryMaxMs * 2);
+    expect(fake.connect).not.toHaveBeenCalled();
+    expect(rt.state.value).toBe("offline");
   });
 });

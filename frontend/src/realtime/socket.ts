@@ -1,17 +1,31 @@
 // One Socket.IO connection for the signed-in user. It knows the three
 // states a person should see (connected, reconnecting, offline), renews
 // the access token when the server refuses or expires it, and tells rooms
-// to rejoin and catch up after every reconnection.
+// to rejoin and catch up after every reconnection. A server that cannot
+// check the session now (handshake refused with "unavailable", or a token
+// renewal that gets no verdict) keeps the session: the socket stays
+// "reconnecting" and tries again later, with a growing, bounded delay.
 import { io, type Socket } from "socket.io-client";
 import { ref, type Ref } from "vue";
 import type { Ack } from "@/api/types";
+import type { RefreshOutcome } from "@/api/http";
 
 export type ConnectionState = "connected" | "reconnecting" | "offline";
 
 export interface TokenSource {
   token(): string;
-  /** Renews the access token; false when the session is over. */
-  refresh(): Promise<boolean>;
+  /**
+   * Renews the access token: "renewed", "ended" when the session is over,
+   * "unavailable" when the server cannot say now (true/false are taken as
+   * renewed/ended).
+   */
+  refresh(): Promise<RefreshOutcome | boolean>;
+}
+
+function outcomeOf(r: RefreshOutcome | boolean): RefreshOutcome {
+  if (r === true) return "renewed";
+  if (r === false) return "ended";
+  return r;
 }
 
 type Factory = (opts: Record<string, unknown>) => Socket;
@@ -22,6 +36,11 @@ export class Realtime {
   private reconnectHandlers = new Set<() => void>();
   private listeners: Array<[string, (...a: any[]) => void]> = [];
   private everConnected = false;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private retries = 0;
+  /** First and longest delay (ms) between retries while the server is unavailable. */
+  retryBaseMs = 1000;
+  retryMaxMs = 30000;
 
   constructor(
     private tokens: TokenSource,
@@ -39,6 +58,8 @@ export class Realtime {
     this.state.value = "reconnecting";
     for (const [ev, fn] of this.listeners) s.on(ev, fn);
     s.on("connect", () => {
+      this.clearRetry();
+      this.retries = 0;
       this.state.value = "connected";
       if (this.everConnected) this.reconnectHandlers.forEach((h) => h());
       this.everConnected = true;
@@ -50,23 +71,56 @@ export class Realtime {
     s.on("connect_error", (err: Error) => {
       this.state.value = "reconnecting";
       if (err.message === "unauthorized") void this.renewAndReconnect();
+      // The server could not check the session (its database is down):
+      // the session is fine, ask again later.
+      else if (err.message === "unavailable") this.retryLater(() => this.reconnect());
     });
     s.on("session:expired", () => void this.renewAndReconnect());
     s.io.on("reconnect_attempt", () => (this.state.value = "reconnecting"));
   }
 
   private async renewAndReconnect() {
-    if (!(await this.tokens.refresh())) {
+    const outcome = outcomeOf(await this.tokens.refresh());
+    if (!this.socket) return; // disconnected meanwhile
+    if (outcome === "ended") {
       this.disconnect();
       return;
     }
+    if (outcome === "unavailable") {
+      this.state.value = "reconnecting";
+      this.retryLater(() => void this.renewAndReconnect());
+      return;
+    }
+    this.reconnect();
+  }
+
+  private reconnect() {
     const s = this.socket;
     if (s && !s.connected) {
       s.connect();
     }
   }
 
+  /** retryLater runs f after a delay that doubles per retry up to retryMaxMs, with jitter. */
+  private retryLater(f: () => void) {
+    if (this.retryTimer) return; // one retry pending at a time
+    const step = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(this.retries, 16));
+    this.retries++;
+    const delay = step / 2 + Math.random() * (step / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.socket) f();
+    }, delay);
+  }
+
+  private clearRetry() {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+
   disconnect() {
+    this.clearRetry();
+    this.retries = 0;
     this.socket?.disconnect();
     this.socket = null;
     this.everConnected = false;

@@ -2,11 +2,25 @@
 // token lives in an HttpOnly cookie (set by the server, scoped to
 // /api/v1/auth) that no script can read, so a page reload restores the
 // session through POST /auth/refresh and an XSS bug cannot steal it.
+// A server that is down (503 unavailable) never signs anyone out: the
+// cookie stays, and the session is restored once the server answers.
 import { defineStore } from "pinia";
 import { http, type Session, type User } from "@/api/http";
 
+/** Delays (ms) between background restores while the server is unavailable. */
+export const restoreRetryMs = [2000, 5000, 10000, 30000];
+
+let restoreTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** cancelRestoreRetry stops a pending background restore (sign-out, tests). */
+export function cancelRestoreRetry() {
+  if (restoreTimer) clearTimeout(restoreTimer);
+  restoreTimer = null;
+}
+
 export const useAuth = defineStore("auth", {
-  state: () => ({ user: null as User | null, ready: false }),
+  // unavailable: the last attempt to restore the session got no verdict.
+  state: () => ({ user: null as User | null, ready: false, unavailable: false }),
   getters: {
     signedIn: (s) => s.user !== null,
     role: (s) => s.user?.role ?? null,
@@ -21,14 +35,33 @@ export const useAuth = defineStore("auth", {
         this.user = null;
       }
     },
-    /** restore brings back the session of a reload from the refresh cookie. */
+    /**
+     * restore brings back the session of a reload from the refresh cookie.
+     * While the server is unavailable it stays not ready (the next
+     * navigation asks again) and keeps trying in the background, so the
+     * session comes back without signing in again.
+     */
     async restore() {
       http.onSession = (s) => this.apply(s);
       if (!this.ready) {
-        await http.refresh();
-        this.ready = true;
+        const outcome = await http.renew();
+        this.unavailable = outcome === "unavailable";
+        if (this.unavailable) this.retryRestore(0);
+        else this.ready = true;
       }
       return this.signedIn;
+    },
+    retryRestore(attempt: number) {
+      if (restoreTimer) return;
+      const delay = restoreRetryMs[Math.min(attempt, restoreRetryMs.length - 1)];
+      restoreTimer = setTimeout(async () => {
+        restoreTimer = null;
+        if (this.ready) return;
+        const outcome = await http.renew();
+        this.unavailable = outcome === "unavailable";
+        if (this.unavailable) this.retryRestore(attempt + 1);
+        else this.ready = true;
+      }, delay);
     },
     async login(email: string, password: string) {
       const s = await http.post<Session>("/auth/login", { email, password });
