@@ -1,9 +1,11 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"teleconsult/models"
 	"teleconsult/modeltest"
@@ -59,4 +61,48 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 	if !strings.Contains(strings.Join(kinds, " "), string(models.KindPasswordChanged)) {
 		t.Fatalf("no password_changed event (for the other sessions' sockets): %v", kinds)
 	}
+}
+
+// The browser the user signed in from before is never held back by the
+// delays an attacker causes for their account.
+func TestKnownDeviceIsNeverThrottled(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewPostgres(t))
+	a.P.Auth.WithSignIn(models.SignInPolicy{FreeAttempts: 5, MaxDelay: 15 * time.Minute, IPAttempts: 100, Window: 15 * time.Minute}, []byte("test-device-key"))
+	u, _ := a.user(models.RolePatient, "dev@example.com")
+	good := map[string]any{"email": u.Email, "password": modeltest.TestPassword}
+	first := a.do("POST", "/api/v1/auth/login", "", good).must(t, 200)
+	var device *http.Cookie
+	for _, c := range (&http.Response{Header: first.Header}).Cookies() {
+		if c.Name == "tc_device" {
+			device = c
+		}
+	}
+	if device == nil || !device.HttpOnly || device.Path != "/api/v1/auth/login" {
+		t.Fatalf("no HttpOnly device cookie for the sign-in path: %+v", device)
+	}
+	for range 7 {
+		a.do("POST", "/api/v1/auth/login", "", map[string]any{"email": u.Email, "password": "someone-guessing-1"})
+	}
+	a.do("POST", "/api/v1/auth/login", "", good).must(t, http.StatusTooManyRequests)
+	req, _ := http.NewRequestWithContext(t.Context(), "POST", a.URL+"/api/v1/auth/login", strings.NewReader(`{"email":"dev@example.com","password":"`+modeltest.TestPassword+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(device)
+	a.send(req).must(t, 200)
+}
+
+// Sign-ups per IP and booking requests per patient are rate-limited.
+func TestSignUpAndBookingThrottles(t *testing.T) {
+	c := newClinic(t, modeltest.NewSQLite(t), func(_ *modeltest.Options, cfg *Config) { cfg.RegisterPerHour, cfg.BookingsPerHour = 3, 2 })
+	for i := range 3 {
+		c.do("POST", "/api/v1/auth/register", "", map[string]any{"email": fmt.Sprintf("s%d@example.com", i), "password": "mistral-orchard-57", "name": "S"}).must(t, 201)
+	}
+	if r := c.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "s9@example.com", "password": "mistral-orchard-57", "name": "S"}); r.Status != 429 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("4th sign-up from one IP: %d %s", r.Status, r.Raw)
+	}
+	c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-03T09:00:00Z")
+	c.book(t, c.patTok, c.doctor.ID, "2026-03-03T09:07:00Z") // refused, but it counts
+	if r := c.book(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z"); r.Status != 429 {
+		t.Fatalf("3rd booking request in the hour: %d %s", r.Status, r.Raw)
+	}
+	c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-03T10:00:00Z") // another patient is not affected
 }

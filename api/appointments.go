@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -11,7 +12,8 @@ import (
 )
 
 func (s *Server) appointmentRoutes(public, authed, admin *gin.RouterGroup) {
-	authed.POST("/appointments", s.bookAppointment)
+	authed.POST("/appointments", s.throttle("book", s.cfg.BookingsPerHour, time.Hour, func(c *gin.Context) string { return actor(c).UserID },
+		"too many bookings in a short time; try again later"), s.bookAppointment)
 	authed.GET("/appointments", s.listAppointments)
 	authed.GET("/appointments/:id", s.getAppointment)
 	authed.POST("/appointments/:id/cancel", s.cancelAppointment)

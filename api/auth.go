@@ -13,6 +13,9 @@ import (
 // refreshCookie carries the refresh token for browsers, out of scripts' reach.
 const refreshCookie = "tc_refresh"
 
+// deviceCookie marks a browser that signed in before (never throttled).
+const deviceCookie = "tc_device"
+
 func (s *Server) register(c *gin.Context) {
 	var in wire.RegisterRequest
 	if err := decodeJSON(c, &in); err != nil {
@@ -33,7 +36,8 @@ func (s *Server) login(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sess, err := s.svc.Auth.Login(c.Request.Context(), in.Input(), c.ClientIP())
+	device, _ := c.Cookie(deviceCookie)
+	sess, err := s.svc.Auth.Login(c.Request.Context(), in.Input(c.ClientIP(), device))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -87,6 +91,9 @@ func (s *Server) logout(c *gin.Context) {
 func (s *Server) writeSession(c *gin.Context, sess models.Session) {
 	c.SetSameSite(http.SameSiteStrictMode)
 	c.SetCookie(refreshCookie, sess.RefreshToken, int(s.cfg.RefreshTTL.Seconds()), "/api/v1/auth", "", s.cfg.SecureCookies, true)
+	if sess.DeviceToken != "" {
+		c.SetCookie(deviceCookie, sess.DeviceToken, 365*24*3600, "/api/v1/auth/login", "", s.cfg.SecureCookies, true)
+	}
 	c.Header("Cache-Control", "no-store")
 	s.reply(c, http.StatusOK, wire.NewSession(sess))
 }

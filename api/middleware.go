@@ -261,3 +261,25 @@ func (s *Server) readDeadline() gin.HandlerFunc {
 		c.Next()
 	}
 }
+
+// throttle allows limit requests per window for each key (an IP, a user)
+// of one action; beyond it the answer is 429 with Retry-After. Every
+// request counts, refused ones too.
+func (s *Server) throttle(action string, limit int, window time.Duration, key func(*gin.Context) string, message string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.limiter == nil || limit <= 0 {
+			c.Next()
+			return
+		}
+		n, err := s.limiter.Hit(c.Request.Context(), action+":"+key(c), window)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if n > int64(limit) {
+			s.fail(c, models.RateLimited(window, message))
+			return
+		}
+		c.Next()
+	}
+}

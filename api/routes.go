@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -24,7 +25,8 @@ func (s *Server) routes() {
 
 	v1 := e.Group("/api/v1")
 	v1.GET("/openapi.json", s.openAPI)
-	v1.POST("/auth/register", s.register)
+	v1.POST("/auth/register", s.throttle("register", s.cfg.RegisterPerHour, time.Hour, func(c *gin.Context) string { return c.ClientIP() },
+		"too many sign-ups from this network; try again later"), s.register)
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)

@@ -64,6 +64,10 @@ type Config struct {
 	// RequestTimeout is the deadline of one REST request, database work
 	// included (uploads get UploadReadTimeout on top); zero sets none.
 	RequestTimeout time.Duration
+	// RegisterPerHour and BookingsPerHour bound sign-ups per IP and
+	// booking requests per patient (0: no limit).
+	RegisterPerHour int
+	BookingsPerHour int
 }
 
 // ReadyCheck reports whether a dependency answers.
@@ -90,6 +94,7 @@ type Server struct {
 	realtime      http.Handler
 	socketsOnline func(ctx context.Context) (int, error)
 	live          Live
+	limiter       models.AttemptLimiter
 }
 
 // Options are what New needs besides the services.
@@ -104,6 +109,9 @@ type Options struct {
 	SocketsOnline func(ctx context.Context) (int, error)
 	// Live, when set, pushes REST-made messages to the rooms.
 	Live Live
+	// Limiter counts the rate-limited actions (sign-ups per IP, bookings
+	// per patient); nil turns those limits off.
+	Limiter models.AttemptLimiter
 }
 
 // New builds the router.
@@ -112,7 +120,7 @@ func New(svc Services, opts Options) (*Server, error) {
 	s := &Server{
 		svc: svc, cfg: opts.Config, log: opts.Log, ready: opts.Ready,
 		metrics: newHTTPMetrics(opts.Registry), gatherer: opts.Registry,
-		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline, live: opts.Live,
+		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline, live: opts.Live, limiter: opts.Limiter,
 	}
 	if s.svc.Clock == nil {
 		s.svc.Clock = models.SystemClock{}

@@ -11,6 +11,9 @@ type Session struct {
 	RefreshToken string
 	ExpiresIn    time.Duration
 	User         User
+	// DeviceToken marks this device as one the user signed in from; a
+	// later sign-in presenting it is never throttled.
+	DeviceToken string
 }
 
 // Principal is an authenticated caller.
@@ -28,18 +31,24 @@ func (p Principal) Actor(requestID string) Actor {
 	return Actor{UserID: p.User.ID, Role: p.User.Role, RequestID: requestID, SessionID: p.SessionID}
 }
 
-// LoginInput are credentials.
+// LoginInput are credentials, and where they come from.
 type LoginInput struct {
 	Email    string `field:"email" validate:"required,utf8,max=254"`
 	Password string `field:"password" validate:"required,utf8,max=128"`
+	// ClientIP is the caller's address, for the per-IP limit.
+	ClientIP string
+	// DeviceToken is what an earlier sign-in on this device handed out
+	// (Session.DeviceToken), if the client kept it.
+	DeviceToken string
 }
 
 // AuthService signs users in and out and checks tokens.
 type AuthService interface {
-	// Login checks credentials and starts a session. Returns EINVALID,
-	// EUNAUTHORIZED for wrong credentials or a disabled account, and
-	// ERATELIMITED past the failed-attempt limit.
-	Login(ctx context.Context, in LoginInput, clientIP string) (Session, error)
+	// Login checks credentials and starts a session, applying
+	// SignInPolicy. Returns EINVALID, EUNAUTHORIZED for wrong credentials
+	// or a disabled account, ERATELIMITED while throttled (with
+	// RetryAfterSeconds), and EUNAVAILABLE when hashing is saturated.
+	Login(ctx context.Context, in LoginInput) (Session, error)
 	// Refresh spends a refresh token and returns a new pair; presenting a
 	// spent token revokes its family. Returns EUNAUTHORIZED.
 	Refresh(ctx context.Context, raw string) (Session, error)

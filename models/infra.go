@@ -44,13 +44,20 @@ type TokenIssuer interface {
 	TTL() time.Duration
 }
 
-// AttemptLimiter throttles failed sign-in attempts per key (IP, account).
+// AttemptLimiter counts attempts per key (an IP, an account) atomically,
+// shared by the nodes where it can be; SignInPolicy and the rate limits
+// of the edges decide with it.
 type AttemptLimiter interface {
-	// Blocked reports whether key has no attempts left and how long until it has.
-	Blocked(ctx context.Context, key string) (bool, time.Duration, error)
-	// Fail counts one failed attempt for key.
-	Fail(ctx context.Context, key string) error
-	// Reset forgets key's failures.
+	// Hit counts one attempt of key in a window of the given length and
+	// returns the count: taken before the work it guards, it is a
+	// reservation that concurrent attempts cannot all slip past.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Undo takes one attempt of key back.
+	Undo(ctx context.Context, key string) error
+	// Hold takes key's gate for d unless it is held; it returns how long
+	// the gate stays held when it is (0: taken).
+	Hold(ctx context.Context, key string, d time.Duration) (time.Duration, error)
+	// Reset forgets key's count and gate.
 	Reset(ctx context.Context, key string) error
 }
 

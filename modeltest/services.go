@@ -95,7 +95,7 @@ func DefaultOptions(t testing.TB, clock *Clock) Options {
 		Clock:      clock,
 		Hasher:     password.New(password.FastParams),
 		Issuer:     NewIssuer(t, clock, 15*time.Minute),
-		Limiter:    ratelimit.NewMemory(5, 15*time.Minute),
+		Limiter:    ratelimit.NewMemory(),
 		RefreshTTL: 30 * 24 * time.Hour,
 		Policy: models.Policy{CancelCutoff: 2 * time.Hour, StartEarly: 15 * time.Minute, NoShowAfter: 30 * time.Minute,
 			ChatWindow: 72 * time.Hour},

@@ -5,14 +5,14 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"teleconsult/models"
 )
 
-// Limiter is what Fallback wraps: the methods of *Attempts.
-type Limiter interface {
-	Blocked(ctx context.Context, key string) (bool, time.Duration, error)
-	Fail(ctx context.Context, key string) error
-	Reset(ctx context.Context, key string) error
-}
+// Limiter is what Fallback wraps.
+type Limiter = models.AttemptLimiter
+
+var _ models.AttemptLimiter = (*Fallback)(nil)
 
 // Defaults of a Fallback.
 const (
@@ -58,37 +58,55 @@ func (f *Fallback) Degraded() bool {
 	return f.degraded
 }
 
-// Blocked asks the shared limiter, or the local one while degraded.
-func (f *Fallback) Blocked(ctx context.Context, key string) (bool, time.Duration, error) {
+// Hit counts locally and, when it answers, in the shared limiter, whose
+// count is the answer; while degraded the local count answers.
+func (f *Fallback) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
+	local, lerr := f.local.Hit(ctx, key, window)
 	if f.tryShared() {
-		var (
-			blocked bool
-			wait    time.Duration
-		)
+		var n int64
 		err := f.callShared(ctx, func(ctx context.Context) (err error) {
-			blocked, wait, err = f.shared.Blocked(ctx, key)
+			n, err = f.shared.Hit(ctx, key, window)
 			return err
 		})
-		if err == nil {
-			return blocked, wait, nil
-		}
-		if ctx.Err() != nil {
-			return false, 0, err
+		if err == nil || ctx.Err() != nil {
+			return n, err
 		}
 	}
-	return f.local.Blocked(ctx, key)
+	return local, lerr
 }
 
-// Fail counts a failure locally and in the shared limiter when it answers.
-func (f *Fallback) Fail(ctx context.Context, key string) error {
-	lerr := f.local.Fail(ctx, key)
+// Undo takes an attempt back locally and in the shared limiter.
+func (f *Fallback) Undo(ctx context.Context, key string) error {
+	lerr := f.local.Undo(ctx, key)
 	if f.tryShared() {
-		err := f.callShared(ctx, func(ctx context.Context) error { return f.shared.Fail(ctx, key) })
+		err := f.callShared(ctx, func(ctx context.Context) error { return f.shared.Undo(ctx, key) })
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
 	}
 	return lerr
+}
+
+// Hold takes the gate locally and in the shared limiter; the shared one
+// answers while it can.
+func (f *Fallback) Hold(ctx context.Context, key string, d time.Duration) (time.Duration, error) {
+	if f.tryShared() {
+		var wait time.Duration
+		err := f.callShared(ctx, func(ctx context.Context) (err error) {
+			wait, err = f.shared.Hold(ctx, key, d)
+			return err
+		})
+		if err == nil {
+			if wait == 0 {
+				_, _ = f.local.Hold(ctx, key, d)
+			}
+			return wait, nil
+		}
+		if ctx.Err() != nil {
+			return 0, err
+		}
+	}
+	return f.local.Hold(ctx, key, d)
 }
 
 // Reset forgets key locally and in the shared limiter when it answers.

@@ -43,32 +43,25 @@ func TestFallbackKeepsCountingWhenRedisStops(t *testing.T) {
 	}
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { _ = client.Close() })
-	shared, err := NewRedis(client, "test:login", 3, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shared := NewRedis(client, "test:login")
 	var logs syncBuffer
-	f := NewFallback(shared, NewMemory(3, time.Minute), slog.New(slog.NewJSONHandler(&logs, nil)))
+	f := NewFallback(shared, NewMemory(), slog.New(slog.NewJSONHandler(&logs, nil)))
 	f.ProbeEvery = 100 * time.Millisecond
 	ctx := t.Context()
 
-	mustBlocked := func(key string, want bool) {
+	mustHit := func(key string, want int64) {
 		t.Helper()
-		blocked, _, err := f.Blocked(ctx, key)
+		n, err := f.Hit(ctx, key, time.Minute)
 		if err != nil {
-			t.Fatalf("Blocked(%s): %v", key, err)
+			t.Fatalf("Hit(%s): %v", key, err)
 		}
-		if blocked != want {
-			t.Fatalf("Blocked(%s) = %v, want %v", key, blocked, want)
+		if n != want {
+			t.Fatalf("Hit(%s) = %d, want %d", key, n, want)
 		}
 	}
 	// Healthy: Redis counts, shared by every node.
-	for range 2 {
-		if err := f.Fail(ctx, "ip:1"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	mustBlocked("ip:1", false)
+	mustHit("ip:1", 1)
+	mustHit("ip:1", 2)
 	if n, err := client.Exists(ctx, "test:login:ip:1").Result(); err != nil || n != 1 {
 		t.Fatalf("the failures are not in Redis: exists=%d err=%v", n, err)
 	}
@@ -77,16 +70,19 @@ func TestFallbackKeepsCountingWhenRedisStops(t *testing.T) {
 	if err := srv.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	mustBlocked("ip:1", false)
+	mustHit("ip:1", 3)
 	if !f.Degraded() {
 		t.Fatal("not degraded after Redis stopped")
 	}
-	if err := f.Fail(ctx, "ip:1"); err != nil {
-		t.Fatalf("Fail while Redis is down: %v", err)
+	mustHit("ip:1", 4)
+	if wait, err := f.Hold(ctx, "acct", time.Minute); err != nil || wait != 0 {
+		t.Fatalf("Hold while Redis is down: %v %v", wait, err)
 	}
-	mustBlocked("ip:1", true)
+	if wait, _ := f.Hold(ctx, "acct", time.Minute); wait <= 0 {
+		t.Fatal("the local gate does not hold")
+	}
 	for range 50 {
-		mustBlocked("ip:2", false)
+		mustHit("ip:2", 1)
 		if err := f.Reset(ctx, "ip:2"); err != nil {
 			t.Fatalf("Reset while Redis is down: %v", err)
 		}
@@ -100,15 +96,13 @@ func TestFallbackKeepsCountingWhenRedisStops(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for f.Degraded() && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
-		_, _, _ = f.Blocked(ctx, "ip:3")
+		_, _ = f.Hit(ctx, "ip:3", time.Minute)
 	}
 	if f.Degraded() {
 		t.Fatal("still degraded 10s after Redis came back")
 	}
-	mustBlocked("ip:1", false) // Redis lost its counts; it is the judge again
-	if err := f.Fail(ctx, "ip:4"); err != nil {
-		t.Fatal(err)
-	}
+	mustHit("ip:1", 1) // Redis lost its counts; it is the judge again
+	mustHit("ip:4", 1)
 	if n, err := client.Exists(ctx, "test:login:ip:4").Result(); err != nil || n != 1 {
 		t.Fatalf("after recovery the failures are not in Redis: exists=%d err=%v", n, err)
 	}
@@ -141,10 +135,13 @@ func (f *fakeShared) call(ctx context.Context) error {
 	return err
 }
 
-func (f *fakeShared) Blocked(ctx context.Context, _ string) (bool, time.Duration, error) {
-	return false, 0, f.call(ctx)
+func (f *fakeShared) Hit(ctx context.Context, _ string, _ time.Duration) (int64, error) {
+	return 1, f.call(ctx)
 }
-func (f *fakeShared) Fail(ctx context.Context, _ string) error  { return f.call(ctx) }
+func (f *fakeShared) Hold(ctx context.Context, _ string, _ time.Duration) (time.Duration, error) {
+	return 0, f.call(ctx)
+}
+func (f *fakeShared) Undo(ctx context.Context, _ string) error  { return f.call(ctx) }
 func (f *fakeShared) Reset(ctx context.Context, _ string) error { return f.call(ctx) }
 
 func (f *fakeShared) set(err error, hang bool) {
@@ -161,7 +158,7 @@ func (f *fakeShared) count() int {
 
 func TestFallbackProbesOncePerInterval(t *testing.T) {
 	shared := &fakeShared{err: errors.New("dial tcp: connection refused")}
-	f := NewFallback(shared, NewMemory(3, time.Minute), nil)
+	f := NewFallback(shared, NewMemory(), nil)
 	now := time.Unix(1000, 0)
 	f.now = func() time.Time { return now }
 	f.ProbeEvery = 5 * time.Second
@@ -170,7 +167,7 @@ func TestFallbackProbesOncePerInterval(t *testing.T) {
 	ctx := t.Context()
 
 	for range 100 {
-		if _, _, err := f.Blocked(ctx, "k"); err != nil {
+		if _, err := f.Hit(ctx, "k", time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,14 +175,14 @@ func TestFallbackProbesOncePerInterval(t *testing.T) {
 		t.Fatalf("degraded limiter asked Redis %d times within one interval, want 1", n)
 	}
 	now = now.Add(5 * time.Second)
-	_, _, _ = f.Blocked(ctx, "k")
-	_, _, _ = f.Blocked(ctx, "k")
+	_, _ = f.Hit(ctx, "k", time.Minute)
+	_, _ = f.Hit(ctx, "k", time.Minute)
 	if n := shared.count(); n != 2 {
 		t.Fatalf("after the interval Redis was asked %d times in all, want 2", n)
 	}
 	shared.set(nil, false)
 	now = now.Add(5 * time.Second)
-	_, _, _ = f.Blocked(ctx, "k")
+	_, _ = f.Hit(ctx, "k", time.Minute)
 	if f.Degraded() {
 		t.Fatal("a successful probe did not recover")
 	}
@@ -196,10 +193,10 @@ func TestFallbackProbesOncePerInterval(t *testing.T) {
 
 func TestFallbackBoundsAHungRedis(t *testing.T) {
 	shared := &fakeShared{hang: true}
-	f := NewFallback(shared, NewMemory(3, time.Minute), nil)
+	f := NewFallback(shared, NewMemory(), nil)
 	f.Timeout = 50 * time.Millisecond
 	start := time.Now()
-	if _, _, err := f.Blocked(t.Context(), "k"); err != nil {
+	if _, err := f.Hit(t.Context(), "k", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d > time.Second {
@@ -212,13 +209,63 @@ func TestFallbackBoundsAHungRedis(t *testing.T) {
 
 func TestFallbackIgnoresCallersThatGaveUp(t *testing.T) {
 	shared := &fakeShared{hang: true}
-	f := NewFallback(shared, NewMemory(3, time.Minute), nil)
+	f := NewFallback(shared, NewMemory(), nil)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, _, err := f.Blocked(ctx, "k"); err == nil {
+	if _, err := f.Hit(ctx, "k", time.Minute); err == nil {
 		t.Fatal("a cancelled call succeeded")
 	}
 	if f.Degraded() {
 		t.Fatal("a caller that gave up marked Redis down")
+	}
+}
+
+// The counting primitives behave alike in memory and in Redis: a count
+// per window, taking one back, a gate that holds for its delay, a reset.
+func TestLimiterPrimitives(t *testing.T) {
+	srv := faults.StartRedis(t)
+	opt, err := redis.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := redis.NewClient(opt)
+	t.Cleanup(func() { _ = client.Close() })
+	for name, l := range map[string]Limiter{"memory": NewMemory(), "redis": NewRedis(client, "test")} {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			for i := int64(1); i <= 3; i++ {
+				if n, err := l.Hit(ctx, "k", 300*time.Millisecond); err != nil || n != i {
+					t.Fatalf("hit %d: %d %v", i, n, err)
+				}
+			}
+			if err := l.Undo(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := l.Hit(ctx, "k", 300*time.Millisecond); n != 3 {
+				t.Fatalf("after undo: %d", n)
+			}
+			if wait, err := l.Hold(ctx, "k", 200*time.Millisecond); err != nil || wait != 0 {
+				t.Fatalf("first hold: %v %v", wait, err)
+			}
+			if wait, _ := l.Hold(ctx, "k", 200*time.Millisecond); wait <= 0 || wait > 200*time.Millisecond {
+				t.Fatalf("second hold waits %v", wait)
+			}
+			time.Sleep(400 * time.Millisecond)
+			if n, _ := l.Hit(ctx, "k", time.Minute); n != 1 {
+				t.Fatalf("a new window counts %d", n)
+			}
+			if wait, _ := l.Hold(ctx, "k", time.Minute); wait != 0 {
+				t.Fatal("the gate outlived its delay")
+			}
+			if err := l.Reset(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+			if wait, _ := l.Hold(ctx, "k", time.Minute); wait != 0 {
+				t.Fatal("reset kept the gate")
+			}
+			if n, _ := l.Hit(ctx, "k", time.Minute); n != 1 {
+				t.Fatalf("reset kept the count: %d", n)
+			}
+		})
 	}
 }

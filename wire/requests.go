@@ -22,8 +22,10 @@ type LoginRequest struct {
 	Password string `json:"password"`
 }
 
-// Input converts the request.
-func (r LoginRequest) Input() models.LoginInput { return models.LoginInput(r) }
+// Input converts the request; the edge adds where it comes from.
+func (r LoginRequest) Input(clientIP, deviceToken string) models.LoginInput {
+	return models.LoginInput{Email: r.Email, Password: r.Password, ClientIP: clientIP, DeviceToken: deviceToken}
+}
 
 // RefreshRequest is POST /auth/refresh and /auth/logout.
 type RefreshRequest struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	}
 	ready := []api.ReadyCheck{{Name: "database", Check: a.db.Ping}}
 
-	var limiter models.AttemptLimiter = ratelimit.NewMemory(cfg.LoginMaxFailures, cfg.LoginWindow)
+	var limiter models.AttemptLimiter = ratelimit.NewMemory()
 	if cfg.RedisURL != "" {
 		opt, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {
@@ -92,11 +93,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		}
 		// Without Redis the node runs degraded (ready, local login limits).
 		ready = append(ready, api.ReadyCheck{Name: "redis", Degrades: true, Check: func(ctx context.Context) error { return a.redis.Ping(ctx).Err() }})
-		shared, err := ratelimit.NewRedis(a.redis, "teleconsult:login", cfg.LoginMaxFailures, cfg.LoginWindow)
-		if err != nil {
-			return nil, err
-		}
-		limiter = ratelimit.NewFallback(shared, ratelimit.NewMemory(cfg.LoginMaxFailures, cfg.LoginWindow), log)
+		limiter = ratelimit.NewFallback(ratelimit.NewRedis(a.redis, "teleconsult:limits"), ratelimit.NewMemory(), log)
 	}
 	secret, err := jwtSecret(cfg)
 	if err != nil {
@@ -121,7 +118,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.outbox = store.NewOutbox(db, clock, log)
 	audit := store.NewAudit(db, clock, log)
 	a.users = store.NewUsers(db, clock, hasher, audit, a.outbox)
-	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log).WithOutbox(a.outbox)
+	deviceKey := sha256.Sum256([]byte("teleconsult device tokens\x00" + secret))
+	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log).WithOutbox(a.outbox).
+		WithSignIn(models.SignInPolicy{FreeAttempts: cfg.LoginMaxFailures, MaxDelay: cfg.LoginMaxDelay, IPAttempts: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow}, deviceKey[:])
 	a.schedules = store.NewSchedules(db, clock, policy)
 	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)
@@ -191,9 +190,10 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 			WebDir: cfg.WebDir, SecureCookies: cfg.CookieSecure, RefreshTTL: cfg.RefreshTokenTTL,
 			AttachmentMaxBytes: cfg.AttachmentMaxBytes, MetricsToken: cfg.MetricsToken, Production: cfg.Env == "production",
 			RequestReadTimeout: cfg.RequestReadTimeout, UploadReadTimeout: cfg.UploadReadTimeout,
+			RegisterPerHour: cfg.RegisterPerHour, BookingsPerHour: cfg.BookingsPerHour,
 			RequestTimeout: cfg.RequestTimeout,
 		},
-		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Live: a.rt,
+		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Live: a.rt, Limiter: limiter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)

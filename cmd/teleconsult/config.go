@@ -26,8 +26,12 @@ type Config struct {
 	JWTPreviousSecrets []string // JWT_PREVIOUS_SECRETS (comma separated), still accepted
 	AccessTokenTTL     time.Duration
 	RefreshTokenTTL    time.Duration
-	LoginMaxFailures   int
-	LoginWindow        time.Duration
+	LoginMaxFailures   int           // LOGIN_MAX_FAILURES: free failed sign-ins per account before delays
+	LoginWindow        time.Duration // LOGIN_WINDOW
+	LoginMaxDelay      time.Duration // LOGIN_MAX_DELAY: the longest delay between an account's attempts
+	LoginIPMaxFailures int           // LOGIN_IP_MAX_FAILURES: failed sign-ins per IP per window
+	RegisterPerHour    int           // REGISTER_PER_IP_PER_HOUR
+	BookingsPerHour    int           // BOOKINGS_PER_HOUR: booking requests per patient
 
 	AdminEmail    string
 	AdminPassword string
@@ -104,6 +108,10 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		RefreshTokenTTL:           r.duration("REFRESH_TOKEN_TTL", 30*24*time.Hour),
 		LoginMaxFailures:          r.integer("LOGIN_MAX_FAILURES", 5, 1, 1000),
 		LoginWindow:               r.duration("LOGIN_WINDOW", 15*time.Minute),
+		LoginMaxDelay:             r.duration("LOGIN_MAX_DELAY", 15*time.Minute),
+		LoginIPMaxFailures:        r.integer("LOGIN_IP_MAX_FAILURES", 100, 1, 1000000),
+		RegisterPerHour:           r.integer("REGISTER_PER_IP_PER_HOUR", 20, 0, 1000000),
+		BookingsPerHour:           r.integer("BOOKINGS_PER_HOUR", 30, 0, 1000000),
 		AdminEmail:                r.str("ADMIN_EMAIL", ""),
 		AdminPassword:             r.str("ADMIN_PASSWORD", ""),
 		SeedDemo:                  r.boolean("SEED_DEMO", false),

@@ -2,12 +2,15 @@ package store
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +29,15 @@ type Auth struct {
 	refreshTTL time.Duration
 	log        *slog.Logger
 	outbox     *Outbox
+	signIn     models.SignInPolicy
+	deviceKey  []byte
+}
+
+// WithSignIn sets the sign-in throttling policy and the key that signs
+// device tokens.
+func (a *Auth) WithSignIn(p models.SignInPolicy, deviceKey []byte) *Auth {
+	a.signIn, a.deviceKey = p, deviceKey
+	return a
 }
 
 // WithOutbox makes Logout raise SessionEnded (so the session's sockets close).
@@ -33,53 +45,136 @@ func (a *Auth) WithOutbox(o *Outbox) *Auth { a.outbox = o; return a }
 
 // NewAuth builds the auth service.
 func NewAuth(db *gorm.DB, clock models.Clock, tokens models.TokenIssuer, hasher models.PasswordHasher, limiter models.AttemptLimiter, refreshTTL time.Duration, log *slog.Logger) *Auth {
-	return &Auth{db: db, clock: clock, tokens: tokens, hasher: hasher, limiter: limiter, refreshTTL: refreshTTL, log: discardIfNil(log)}
+	return &Auth{db: db, clock: clock, tokens: tokens, hasher: hasher, limiter: limiter, refreshTTL: refreshTTL, log: discardIfNil(log),
+		signIn: models.SignInPolicy{FreeAttempts: 5, MaxDelay: 15 * time.Minute, IPAttempts: 100, Window: 15 * time.Minute}}
 }
 
 var errBadCredentials = models.Errorf(models.EUNAUTHORIZED, "wrong email or password")
 
-// Login checks credentials and starts a session. Failed attempts are counted
-// per client IP and per account; past the limit the answer is ERATELIMITED
-// (checked before the password, so a correct guess past the limit fails too).
-func (a *Auth) Login(ctx context.Context, in models.LoginInput, clientIP string) (models.Session, error) {
+// Login checks credentials and starts a session under SignInPolicy: the
+// attempt is counted (per IP and per account) before the password is
+// checked, so parallel guesses cannot all be evaluated; past the account's
+// free attempts each one must wait a doubling delay; a device that signed
+// in to the account before is never throttled.
+func (a *Auth) Login(ctx context.Context, in models.LoginInput) (models.Session, error) {
 	if err := models.Validate(in); err != nil {
 		return models.Session{}, err
 	}
 	email := models.NormalizeEmail(in.Email)
-	keys := []string{"ip:" + clientIP, "account:" + email}
-	for _, k := range keys {
-		blocked, wait, err := a.limiter.Blocked(ctx, k)
-		if err != nil {
-			return models.Session{}, err
-		}
-		if blocked {
-			e := models.Errorf(models.ERATELIMITED, "too many failed sign-in attempts; try again later")
-			e.RetryAfterSeconds = max(1, int(wait.Round(time.Second)/time.Second))
-			return models.Session{}, e
-		}
-	}
 	var r userRow
 	err := a.db.WithContext(ctx).Preload("Doctor").Where("email = ?", email).Take(&r).Error
 	if err != nil && !errors.Is(err, gorm.ErrRecordNotFound) {
 		return models.Session{}, err
 	}
+	trusted := r.ID != "" && a.deviceOf(in.DeviceToken) == r.ID
+	ipKey, accountKey := "ip:"+in.ClientIP, "account:"+email
+	if !trusted {
+		if err := a.reserve(ctx, ipKey, accountKey); err != nil {
+			return models.Session{}, err
+		}
+	}
 	ok, err := a.hasher.Verify(ctx, in.Password, r.PasswordHash)
 	if err != nil {
+		if !trusted { // the attempt was not evaluated
+			a.undo(ctx, ipKey, accountKey)
+		}
 		return models.Session{}, err
 	}
 	if !ok {
-		for _, k := range keys {
-			if err := a.limiter.Fail(ctx, k); err != nil {
-				a.log.WarnContext(ctx, "count failed login", "err", err)
-			}
-		}
+		a.log.WarnContext(ctx, "security: failed sign-in", "ip", in.ClientIP, "known_account", r.ID != "")
 		return models.Session{}, errBadCredentials
 	}
 	if r.Disabled {
 		return models.Session{}, models.Errorf(models.EUNAUTHORIZED, "this account is disabled")
 	}
-	_ = a.limiter.Reset(ctx, "account:"+email)
-	return a.startSession(ctx, a.db, r.toModel(), uuid.NewString())
+	// A success: the account starts afresh, and it does not count against the IP.
+	if err := a.limiter.Reset(ctx, accountKey); err != nil {
+		a.log.WarnContext(ctx, "reset sign-in attempts", "err", err)
+	}
+	if !trusted {
+		a.undo(ctx, ipKey)
+	}
+	s, err := a.startSession(ctx, a.db, r.toModel(), uuid.NewString())
+	if err == nil {
+		s.DeviceToken = a.deviceToken(r.ID)
+	}
+	return s, err
+}
+
+// reserve counts the attempt per IP and per account and refuses it when
+// the IP is over its limit or the account's delay has not passed.
+func (a *Auth) reserve(ctx context.Context, ipKey, accountKey string) error {
+	p := a.signIn
+	n, err := a.limiter.Hit(ctx, ipKey, p.Window)
+	if err != nil {
+		return err
+	}
+	if p.IPAttempts > 0 && n > int64(p.IPAttempts) {
+		a.undo(ctx, ipKey)
+		a.log.WarnContext(ctx, "security: sign-in refused, IP over its limit", "key", ipKey)
+		return models.RateLimited(p.Window, "too many failed sign-in attempts from this network; try again later")
+	}
+	m, err := a.limiter.Hit(ctx, accountKey, p.Window)
+	if err != nil {
+		a.undo(ctx, ipKey)
+		return err
+	}
+	if d := p.Delay(m); d > 0 {
+		wait, err := a.limiter.Hold(ctx, accountKey, d)
+		if err != nil || wait > 0 {
+			a.undo(ctx, ipKey, accountKey)
+			if err != nil {
+				return err
+			}
+			a.log.WarnContext(ctx, "security: sign-in delayed", "attempts", m)
+			return models.RateLimited(wait, "too many failed sign-in attempts for this account; wait a moment and try again")
+		}
+	}
+	return nil
+}
+
+func (a *Auth) undo(ctx context.Context, keys ...string) {
+	for _, k := range keys {
+		if err := a.limiter.Undo(ctx, k); err != nil {
+			a.log.WarnContext(ctx, "undo sign-in attempt", "err", err)
+		}
+	}
+}
+
+// deviceTTL is how long a device stays known.
+const deviceTTL = 365 * 24 * time.Hour
+
+// deviceToken marks this device as one userID signed in from:
+// "<user id>.<expiry unix>.<HMAC>".
+func (a *Auth) deviceToken(userID string) string {
+	if len(a.deviceKey) == 0 {
+		return ""
+	}
+	body := userID + "." + strconv.FormatInt(a.clock.Now().Add(deviceTTL).Unix(), 10)
+	return body + "." + a.deviceMAC(body)
+}
+
+// deviceOf returns the user a valid, unexpired device token names, or "".
+func (a *Auth) deviceOf(tok string) string {
+	if len(a.deviceKey) == 0 || tok == "" || len(tok) > 200 {
+		return ""
+	}
+	i := strings.LastIndexByte(tok, '.')
+	if i < 0 || !hmac.Equal([]byte(tok[i+1:]), []byte(a.deviceMAC(tok[:i]))) {
+		return ""
+	}
+	user, exp, ok := strings.Cut(tok[:i], ".")
+	unix, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil || a.clock.Now().Unix() > unix {
+		return ""
+	}
+	return user
+}
+
+func (a *Auth) deviceMAC(body string) string {
+	m := hmac.New(sha256.New, a.deviceKey)
+	m.Write([]byte(body))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 func (a *Auth) startSession(ctx context.Context, db *gorm.DB, u models.User, family string) (models.Session, error) {

@@ -25,7 +25,7 @@ func authWorld(t *testing.T, open func(testing.TB) *database.DB) (*modeltest.Ser
 // authLogin signs email in from ip and fails the test on error.
 func authLogin(t *testing.T, s *modeltest.Services, email, ip string) models.Session {
 	t.Helper()
-	sess, err := s.Auth.Login(t.Context(), models.LoginInput{Email: email, Password: modeltest.TestPassword}, ip)
+	sess, err := s.Auth.Login(t.Context(), models.LoginInput{Email: email, Password: modeltest.TestPassword, ClientIP: ip})
 	if err != nil {
 		t.Fatalf("login %s: %v", email, err)
 	}
@@ -68,8 +68,8 @@ func TestAuthLogin(t *testing.T) {
 				t.Fatalf("actor lost the session: %+v", a)
 			}
 
-			wrong, errWrong := s.Auth.Login(ctx, models.LoginInput{Email: "pat@example.com", Password: "password-124"}, "192.0.2.2")
-			unknown, errUnknown := s.Auth.Login(ctx, models.LoginInput{Email: "nobody@example.com", Password: modeltest.TestPassword}, "192.0.2.3")
+			wrong, errWrong := s.Auth.Login(ctx, models.LoginInput{Email: "pat@example.com", Password: "password-124", ClientIP: "192.0.2.2"})
+			unknown, errUnknown := s.Auth.Login(ctx, models.LoginInput{Email: "nobody@example.com", Password: modeltest.TestPassword, ClientIP: "192.0.2.3"})
 			if models.ErrorCode(errWrong) != models.EUNAUTHORIZED || models.ErrorCode(errUnknown) != models.EUNAUTHORIZED || wrong.AccessToken != "" || unknown.AccessToken != "" {
 				t.Fatalf("wrong password: %v; unknown email: %v; want %s", errWrong, errUnknown, models.EUNAUTHORIZED)
 			}
@@ -81,7 +81,7 @@ func TestAuthLogin(t *testing.T) {
 				"no password":   {Email: "pat@example.com"},
 				"long password": {Email: "pat@example.com", Password: strings.Repeat("p", 129)},
 			} {
-				if _, err := s.Auth.Login(ctx, in, "192.0.2.4"); models.ErrorCode(err) != models.EINVALID {
+				if _, err := s.Auth.Login(ctx, models.LoginInput{Email: in.Email, Password: in.Password, ClientIP: "192.0.2.4"}); models.ErrorCode(err) != models.EINVALID {
 					t.Errorf("login with %s: %v, want %s", name, err, models.EINVALID)
 				}
 			}
@@ -94,7 +94,7 @@ func TestAuthLogin(t *testing.T) {
 			}
 			var tokens int64
 			s.DB.Table("refresh_tokens").Where("user_id = ?", pat.ID).Count(&tokens)
-			if _, err := s.Auth.Login(ctx, models.LoginInput{Email: "pat@example.com", Password: modeltest.TestPassword}, "192.0.2.5"); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			if _, err := s.Auth.Login(ctx, models.LoginInput{Email: "pat@example.com", Password: modeltest.TestPassword, ClientIP: "192.0.2.5"}); models.ErrorCode(err) != models.EUNAUTHORIZED {
 				t.Fatalf("login of a disabled account: %v, want %s", err, models.EUNAUTHORIZED)
 			}
 			var after int64
@@ -110,13 +110,13 @@ func TestAuthLoginRateLimit(t *testing.T) {
 	for _, d := range modeltest.Drivers {
 		t.Run(d.Name, func(t *testing.T) {
 			s, _, _ := authWorld(t, d.Open)
+			s.Auth.WithSignIn(models.SignInPolicy{FreeAttempts: 5, MaxDelay: 15 * time.Minute, IPAttempts: 10, Window: 15 * time.Minute}, []byte("device-key"))
 			ctx := t.Context()
-			for _, e := range []string{"other@example.com", "third@example.com", "reset@example.com"} {
+			for _, e := range []string{"other@example.com", "third@example.com", "reset@example.com", "nat@example.com"} {
 				modeltest.MustUser(t, s, models.RolePatient, e)
 			}
-			login := func(email, password, ip string) error {
-				_, err := s.Auth.Login(ctx, models.LoginInput{Email: email, Password: password}, ip)
-				return err
+			login := func(email, password, ip, device string) (models.Session, error) {
+				return s.Auth.Login(ctx, models.LoginInput{Email: email, Password: password, ClientIP: ip, DeviceToken: device})
 			}
 			limited := func(t *testing.T, err error, what string) {
 				t.Helper()
@@ -127,39 +127,96 @@ func TestAuthLoginRateLimit(t *testing.T) {
 					t.Fatalf("%s: RetryAfterSeconds = %d, want 1..900", what, secs)
 				}
 			}
+			// The patient's own device, known from an earlier sign-in.
+			known, err := login("pat@example.com", modeltest.TestPassword, "203.0.113.50", "")
+			if err != nil || known.DeviceToken == "" {
+				t.Fatalf("sign-in hands out no device token: %v", err)
+			}
 
-			// Five failures on one account from one IP.
-			for i := range 5 {
-				if err := login("pat@example.com", "wrong-password", "203.0.113.1"); models.ErrorCode(err) != models.EUNAUTHORIZED {
+			// Five free failures on one account (from several IPs), then a
+			// delay: the sixth is evaluated and closes the gate for 1 s.
+			for i := range 6 {
+				if _, err := login("pat@example.com", "wrong-password", fmt.Sprintf("203.0.113.%d", i%3), ""); models.ErrorCode(err) != models.EUNAUTHORIZED {
 					t.Fatalf("failure %d: %v, want %s", i+1, err, models.EUNAUTHORIZED)
 				}
 			}
-			// The account is blocked, from any IP and even with the right password.
-			limited(t, login("pat@example.com", modeltest.TestPassword, "203.0.113.9"), "right password past the limit")
-			limited(t, login("PAT@example.com", "wrong-password", "203.0.113.10"), "another spelling of the account")
-			// The IP is blocked for every account.
-			limited(t, login("other@example.com", modeltest.TestPassword, "203.0.113.1"), "another account from the blocked IP")
-			// Other accounts from other IPs are not.
-			if err := login("other@example.com", modeltest.TestPassword, "203.0.113.2"); err != nil {
-				t.Fatalf("an unrelated login was refused: %v", err)
+			_, err = login("pat@example.com", modeltest.TestPassword, "203.0.113.9", "")
+			limited(t, err, "right password inside the delay, from an unknown device")
+			_, err = login("PAT@example.com", "wrong-password", "203.0.113.10", "")
+			limited(t, err, "another spelling of the account")
+			// The real user on their known device is never held back.
+			if _, err := login("pat@example.com", modeltest.TestPassword, "198.51.100.7", known.DeviceToken); err != nil {
+				t.Fatalf("the user's own device was throttled: %v", err)
+			}
+			// A forged or foreign device token does not help.
+			other, _ := login("other@example.com", modeltest.TestPassword, "203.0.113.60", "")
+			_, err = login("third@example.com", "wrong-password", "203.0.113.61", other.DeviceToken)
+			if models.ErrorCode(err) != models.EUNAUTHORIZED {
+				t.Fatalf("wrong password with another user's device: %v", err)
 			}
 
-			// Failures from many IPs count against the account too.
+			// After the delay one more attempt is evaluated; the delay doubles.
 			for i := range 5 {
-				if err := login("third@example.com", "wrong-password", fmt.Sprintf("203.0.114.%d", i)); models.ErrorCode(err) != models.EUNAUTHORIZED {
-					t.Fatalf("failure %d: %v", i+1, err)
+				_, _ = login("third@example.com", "wrong-password", fmt.Sprintf("203.0.114.%d", i), "")
+			}
+			_, _ = login("third@example.com", "wrong-password", "203.0.114.20", "") // 6th: gate 1 s
+			time.Sleep(1100 * time.Millisecond)
+			if _, err := login("third@example.com", modeltest.TestPassword, "203.0.114.21", ""); err != nil {
+				t.Fatalf("right password after the delay: %v", err)
+			}
+
+			// Parallel guesses are counted before the check: at most the free
+			// attempts plus one are evaluated.
+			modeltest.MustUser(t, s, models.RolePatient, "burst@example.com")
+			const n = 30
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() { _, errs[i] = login("burst@example.com", "wrong-password", fmt.Sprintf("203.0.116.%d", i), "") })
+			}
+			wg.Wait()
+			evaluated := 0
+			for _, err := range errs {
+				switch models.ErrorCode(err) {
+				case models.EUNAUTHORIZED:
+					evaluated++
+				case models.ERATELIMITED:
+				default:
+					t.Fatalf("parallel guess: %v", err)
 				}
 			}
-			limited(t, login("third@example.com", modeltest.TestPassword, "203.0.114.99"), "account failed from five IPs")
+			if evaluated > 6 {
+				t.Fatalf("%d of %d parallel guesses were evaluated, want at most 6", evaluated, n)
+			}
+
+			// Per IP the limit is higher and counts failures only: ten
+			// failures from one address (a clinic's NAT) stop further guesses
+			// from it, while its correct sign-ins before that did not count.
+			for i := range 3 {
+				if _, err := login("nat@example.com", modeltest.TestPassword, "192.0.2.200", ""); err != nil {
+					t.Fatalf("sign-in %d from the NAT: %v", i, err)
+				}
+			}
+			for i := range 10 {
+				email := fmt.Sprintf("typo%d@example.com", i)
+				if _, err := login(email, "wrong-password", "192.0.2.200", ""); models.ErrorCode(err) != models.EUNAUTHORIZED {
+					t.Fatalf("NAT failure %d: %v", i, err)
+				}
+			}
+			_, err = login("nat@example.com", modeltest.TestPassword, "192.0.2.200", "")
+			limited(t, err, "the eleventh failure-counted attempt from one IP")
+			if _, err := login("nat@example.com", modeltest.TestPassword, "192.0.2.201", ""); err != nil {
+				t.Fatalf("another IP was refused: %v", err)
+			}
 
 			// A success forgets the account's failures.
 			for round := range 3 {
 				for i := range 4 {
-					if err := login("reset@example.com", "wrong-password", fmt.Sprintf("203.0.115.%d", round*10+i)); models.ErrorCode(err) != models.EUNAUTHORIZED {
+					if _, err := login("reset@example.com", "wrong-password", fmt.Sprintf("203.0.115.%d", round*10+i), ""); models.ErrorCode(err) != models.EUNAUTHORIZED {
 						t.Fatalf("round %d failure %d: %v", round, i+1, err)
 					}
 				}
-				if err := login("reset@example.com", modeltest.TestPassword, fmt.Sprintf("203.0.115.%d", round*10+9)); err != nil {
+				if _, err := login("reset@example.com", modeltest.TestPassword, fmt.Sprintf("203.0.115.%d", round*10+9), ""); err != nil {
 					t.Fatalf("round %d: login after 4 failures and earlier successes: %v", round, err)
 				}
 			}

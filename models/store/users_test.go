@@ -44,7 +44,7 @@ func usersCount(t *testing.T, s *modeltest.Services) int64 {
 // usersLogin signs u in with password from a fresh client IP.
 func usersLogin(t *testing.T, s *modeltest.Services, email, password string) (models.Session, error) {
 	t.Helper()
-	return s.Auth.Login(t.Context(), models.LoginInput{Email: email, Password: password}, "198.51.100."+fmt.Sprint(time.Now().UnixNano()%250))
+	return s.Auth.Login(t.Context(), models.LoginInput{Email: email, Password: password, ClientIP: "198.51.100." + fmt.Sprint(time.Now().UnixNano()%250)})
 }
 
 func usersPtr[T any](v T) *T { return &v }
