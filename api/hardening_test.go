@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -172,4 +173,26 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	}
 	_ = conn.Close()
 	<-done
+}
+
+// The web app's CSP lets sockets reach this host only, and refusals are
+// counted for monitoring.
+func TestCSPAndRefusalMetrics(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(dir+"/index.html", []byte("<!doctype html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := newTestAPI(t, modeltest.NewSQLite(t), func(_ *modeltest.Options, c *Config) { c.WebDir = dir })
+	csp := a.do("GET", "/", "", nil).must(t, 200).Header.Get("Content-Security-Policy")
+	host := strings.TrimPrefix(a.URL, "http://")
+	if strings.Contains(csp, "ws: ") || strings.Contains(csp, "wss:;") || !strings.Contains(csp, "ws://"+host) || !strings.Contains(csp, "wss://"+host) {
+		t.Fatalf("CSP connect-src: %s", csp)
+	}
+	for range 3 {
+		a.do("GET", "/api/v1/me", "", nil).must(t, 401)
+	}
+	r := a.do("GET", "/metrics", "", nil).must(t, 200)
+	if !strings.Contains(string(r.Raw), `teleconsult_http_refusals_total{route="/api/v1/me",status="401"} 3`) {
+		t.Fatalf("refusals not counted:\n%s", r.Raw)
+	}
 }

@@ -62,6 +62,10 @@ func (s *Server) accessLog() gin.HandlerFunc {
 		}
 		level := slogLevelFor(c.Writer.Status())
 		s.log.Log(c.Request.Context(), level, "http request", attrs...)
+		if refusal(c.Writer.Status()) {
+			// A security event: who was refused where, never what they sent.
+			s.log.WarnContext(c.Request.Context(), "security: request refused", attrs...)
+		}
 	}
 }
 

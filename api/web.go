@@ -24,7 +24,7 @@ func (s *Server) serveWeb(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", webCSP)
+	h.Set("Content-Security-Policy", webCSP(c.Request.Host))
 	clean := path.Clean("/" + c.Request.URL.Path)
 	file := filepath.Join(s.cfg.WebDir, filepath.FromSlash(clean))
 	if st, err := os.Stat(file); err == nil && !st.IsDir() {
@@ -53,7 +53,27 @@ const noWebApp = `<!doctype html><meta charset="utf-8"><title>Teleconsult</title
 <p>The Teleconsult API is running. The web app has not been built: run <code>make run</code>.</p>`
 
 // webCSP lets the app load only its own code; media and images may be blobs
-// (attachments, call streams) and sockets may connect back to this origin.
-const webCSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self' ws: wss:; " +
-	"font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
+// (attachments, call streams) and sockets may connect back to this host
+// only (no ws:/wss: wildcard that would let injected script talk anywhere).
+func webCSP(host string) string {
+	connect := "'self'"
+	if validHost(host) {
+		connect += " ws://" + host + " wss://" + host
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' blob: data:; media-src 'self' blob:; connect-src " + connect + "; " +
+		"font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
+}
+
+// validHost accepts a host[:port] made of the characters a host may have.
+func validHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-:[]", r)) {
+			return false
+		}
+	}
+	return true
+}
