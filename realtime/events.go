@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
-	"golang.org/x/time/rate"
 
 	"teleconsult/models"
 	"teleconsult/wire"
@@ -53,10 +52,19 @@ func errReply(err error) wire.Ack {
 type handler func(ctx context.Context, sess *session, raw json.RawMessage) (any, error)
 
 // on registers event name on a socket with everything every event needs:
-// rate limiting, decoding guards, a timeout, panic recovery and metrics.
+// decoding guards, a timeout, panic recovery, metrics, and the drain of a
+// stopping server. The rate budget was charged before (see budget).
 func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) {
 	_ = sock.On(name, func(args ...any) {
 		raw, reply := splitArgs(args)
+		if !s.enter() {
+			s.metrics.events.WithLabelValues(name, models.EUNAVAILABLE).Inc()
+			reply(errReply(errDraining))
+			return
+		}
+		// Leaves after the ack is handed to the connection (deferred first,
+		// runs last): Shutdown waits for it.
+		defer s.leave()
 		start := time.Now()
 		result := "ok"
 		defer func() {
@@ -68,16 +76,6 @@ func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) 
 			s.metrics.events.WithLabelValues(name, result).Inc()
 			s.metrics.duration.WithLabelValues(name).Observe(time.Since(start).Seconds())
 		}()
-		if !sess.bucket.allow() {
-			result = models.ERATELIMITED
-			reply(errReply(models.Errorf(models.ERATELIMITED, "too many events; slow down")))
-			if sess.bucket.flooding() {
-				s.log.Warn("socket disconnected for flooding", "user_id", sess.actor.UserID)
-				s.metrics.refused.WithLabelValues("flooding").Inc()
-				sock.Disconnect(true)
-			}
-			return
-		}
 		payload, err := checkPayload(raw)
 		if err != nil {
 			result = models.EINVALID
@@ -205,41 +203,4 @@ func jsonKind(k string) string {
 		return "list"
 	}
 	return "number"
-}
-
-// bucket is a socket's event budget: a token bucket, and a count of recent
-// refusals that marks sustained flooding.
-type bucket struct {
-	limiter *rate.Limiter
-	burst   int
-
-	mu      sync.Mutex
-	refused []time.Time
-}
-
-func newBucket(perSecond float64, burst int) *bucket {
-	return &bucket{limiter: rate.NewLimiter(rate.Limit(perSecond), burst), burst: burst}
-}
-
-func (b *bucket) allow() bool {
-	if b.limiter.Allow() {
-		return true
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.refused = append(b.refused, time.Now())
-	return false
-}
-
-// flooding: more refusals in the last 10 s than twice the burst.
-func (b *bucket) flooding() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	cut := time.Now().Add(-10 * time.Second)
-	i := 0
-	for i < len(b.refused) && b.refused[i].Before(cut) {
-		i++
-	}
-	b.refused = b.refused[i:]
-	return len(b.refused) > 2*b.burst
 }

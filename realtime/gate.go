@@ -46,13 +46,15 @@ func (g *handshakeGate) transports() *types.Set[transports.TransportCtor] {
 	)
 }
 
-// bind opens a connection's first stage once Socket.IO listens to it.
-func (g *handshakeGate) bind(eio engine.BaseServer) {
+// bind opens a connection's first stage once Socket.IO listens to it, and
+// watches its heartbeat (see heartbeat.go).
+func (g *handshakeGate) bind(eio engine.BaseServer, pingTimeout time.Duration) {
 	_ = eio.On("connection", func(args ...any) {
 		if len(args) == 0 {
 			return
 		}
 		if es, ok := args[0].(engine.Socket); ok {
+			watchHeartbeat(es, pingTimeout)
 			if gt, ok := es.Transport().(*gatedTransport); ok {
 				gt.release()
 			}

@@ -22,7 +22,10 @@ func TestNoHandshakeIsLost(t *testing.T) {
 		runtime.GOMAXPROCS(2)
 		t.Cleanup(func() { runtime.GOMAXPROCS(1) })
 	}
-	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.MaxPerUser = 10000 })
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) {
+		// One user opens them all: their shared event budget must not be the limit.
+		o.MaxPerUser, o.EventRate, o.EventBurst = 10000, 1e6, 1e6
+	})
 	c := r.people(models.StatusBooked)
 	const total, workers = 1500, 16
 	var lost, done atomic.Int64
@@ -68,7 +71,10 @@ func TestNoHandshakeIsLost(t *testing.T) {
 
 // Thousands of connect/close cycles leave no goroutines behind.
 func TestNoGoroutinesLeftAfterConnections(t *testing.T) {
-	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.MaxPerUser = 10000 })
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) {
+		// One user opens them all: their shared event budget must not be the limit.
+		o.MaxPerUser, o.EventRate, o.EventBurst = 10000, 1e6, 1e6
+	})
 	c := r.people(models.StatusBooked)
 	cycle := func(n int) {
 		var wg sync.WaitGroup

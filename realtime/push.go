@@ -19,7 +19,8 @@ import (
 
 // OnEvent pushes what a committed domain event changes for connected
 // clients: consultation:status to the room and both parties' devices, and
-// the end of a disabled user's sockets.
+// the end of a disabled user's sockets. A cancellation also empties the
+// appointment's room on every node: nothing more is relayed there.
 func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 	if s.stopped() {
 		return nil
@@ -39,7 +40,25 @@ func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 	if _, diagnosis := env.Event.(models.DiagnosisReady); diagnosis {
 		return s.io.To(apptRoom(a.ID)).Emit("consultation:status", payload)
 	}
-	return s.io.To(apptRoom(a.ID), userRoom(a.PatientID), userRoom(a.DoctorID)).Emit("consultation:status", payload)
+	if _, cancelled := env.Event.(models.AppointmentCancelled); cancelled {
+		// The room empties before the status goes out, so that no relay
+		// passes once a client has seen "cancelled": here at once, on the
+		// other nodes through the adapter. Only the two participants'
+		// sockets can be in the room, and their user rooms get the status.
+		room := apptRoom(a.ID)
+		s.io.Local().In(room).SocketsLeave(room)
+		s.io.In(room).SocketsLeave(room)
+	}
+	// One broadcast per user room rather than one to several rooms: the
+	// Redis adapter (v3.0.2, onMessage) drops on the receiving nodes every
+	// broadcast addressed to more than one room. The participants' user
+	// rooms hold every socket of the appointment's room.
+	for _, userID := range []string{a.PatientID, a.DoctorID} {
+		if err := s.io.To(userRoom(userID)).Emit("consultation:status", payload); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Notify emits each stored notification to its user's devices. A large

@@ -27,6 +27,7 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 		if err != nil {
 			return nil, err
 		}
+		sess.callStarted(in.AppointmentID, cs.CallID)
 		s.relay(sess, "rtc:invite", wire.Signal{AppointmentID: in.AppointmentID, Media: cs.Media, CallID: cs.CallID})
 		time.AfterFunc(time.Until(cs.RingDeadline)+50*time.Millisecond, func() { s.expireRinging(cs) })
 		return wire.CallAck{OK: true, CallID: cs.CallID}, nil
@@ -49,6 +50,11 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 				return nil, err
 			}
 			sig := wire.Signal{AppointmentID: in.AppointmentID, CallID: cs.CallID}
+			if event == "rtc:accept" {
+				sess.callStarted(in.AppointmentID, cs.CallID)
+			} else {
+				sess.callEnded(in.AppointmentID, cs.CallID)
+			}
 			if event == "rtc:hangup" {
 				sig.Reason = "hangup"
 			}
@@ -76,13 +82,20 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 				return nil, err
 			}
 			if field == "sdp" {
-				// Offers and answers are rare: check the call is still allowed.
-				if _, err := s.svc.Calls.Current(ctx, sess.actor, id); err != nil {
+				// Offers and answers are rare: check the call is still
+				// allowed in the database.
+				cs, err := s.svc.Calls.Current(ctx, sess.actor, id)
+				if err != nil {
 					if models.ErrorCode(err) == models.ENOTFOUND {
-						return nil, models.Errorf(models.ECONFLICT, "no call is ringing or running in this consultation")
+						sess.callEnded(id, "")
+						return nil, errNoCall
 					}
 					return nil, err
 				}
+				sess.callStarted(id, cs.CallID)
+			} else if err := s.checkCall(ctx, sess, id); err != nil {
+				// Candidates: from memory when the call is known (see calls.go).
+				return nil, err
 			}
 			var value any
 			_ = json.Unmarshal(in[field], &value)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,9 +38,13 @@ type Options struct {
 	AllowOrigin func(origin, host string) bool
 
 	MaxHTTPBufferSize int64
-	PingInterval      time.Duration
-	PingTimeout       time.Duration
-	// EventRate and EventBurst are each socket's token bucket.
+	// PingInterval and PingTimeout are the Engine.IO heartbeat: a peer
+	// that stops answering is dropped within their sum, which the
+	// contract caps at MaxHeartbeat (15 s).
+	PingInterval time.Duration
+	PingTimeout  time.Duration
+	// EventRate and EventBurst are each user's token bucket on this node,
+	// shared by all of their sockets; every event counts, unknown ones too.
 	EventRate  float64
 	EventBurst int
 	// MaxPerUser caps one user's simultaneous sockets on a node.
@@ -51,6 +56,15 @@ type Options struct {
 	// leaving its room.
 	CallGrace time.Duration
 }
+
+// The heartbeat defaults: a dead peer is noticed within 15 s (the
+// contract's MaxHeartbeat), and the timeout is long enough for a loaded
+// mobile network to answer a ping.
+const (
+	DefaultPingInterval = 10 * time.Second
+	DefaultPingTimeout  = 5 * time.Second
+	MaxHeartbeat        = 15 * time.Second
+)
 
 // Services are the domain operations the socket handlers call.
 type Services struct {
@@ -68,10 +82,10 @@ func (o *Options) defaults() {
 		o.MaxHTTPBufferSize = 1 << 20
 	}
 	if o.PingInterval == 0 {
-		o.PingInterval = 25 * time.Second
+		o.PingInterval = DefaultPingInterval
 	}
 	if o.PingTimeout == 0 {
-		o.PingTimeout = 20 * time.Second
+		o.PingTimeout = DefaultPingTimeout
 	}
 	if o.EventRate == 0 {
 		o.EventRate = 20
@@ -97,8 +111,16 @@ type Server struct {
 	metrics *metrics
 	gate    *handshakeGate
 
-	mu      sync.Mutex
-	perUser map[string]int
+	// mu guards the admitted sockets of this node and their users.
+	mu    sync.Mutex
+	conns map[socket.SocketId]*member
+	users map[string]*userSlot
+
+	// flight counts the event handlers running; draining refuses new ones.
+	flight   sync.Mutex
+	inflight int
+	draining bool
+	idle     chan struct{}
 
 	stopOnce sync.Once
 	closed   chan struct{}
@@ -110,7 +132,12 @@ func New(svc Services, opts Options) (*Server, error) {
 	if svc.Clock == nil {
 		svc.Clock = models.SystemClock{}
 	}
-	s := &Server{svc: svc, opts: opts, log: opts.Log, metrics: newMetrics(opts.Registry), perUser: map[string]int{}, closed: make(chan struct{})}
+	s := &Server{svc: svc, opts: opts, log: opts.Log, metrics: newMetrics(opts.Registry),
+		conns: map[socket.SocketId]*member{}, users: map[string]*userSlot{}, closed: make(chan struct{})}
+	if opts.PingInterval+opts.PingTimeout > MaxHeartbeat {
+		s.log.Warn("socket heartbeat is longer than the contract allows: dead peers are noticed late",
+			"ping_interval", opts.PingInterval.String(), "ping_timeout", opts.PingTimeout.String(), "max", MaxHeartbeat.String())
+	}
 
 	so := socket.DefaultServerOptions()
 	so.SetServeClient(false)
@@ -148,13 +175,27 @@ func New(svc Services, opts Options) (*Server, error) {
 		}
 	})
 	eio := s.io.ServeHandler(so)
-	s.gate.bind(s.io.Engine())
+	s.gate.bind(s.io.Engine(), opts.PingTimeout)
 	s.handler = s.checkOrigin(eio)
 	return s, nil
 }
 
-// ServeHTTP serves /socket.io/.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+// ServeHTTP serves /socket.io/. Once Shutdown has begun, new connections
+// are refused (503 unavailable); open ones are served until they close.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.stopped() && !r.URL.Query().Has("sid") {
+		s.metrics.refused.WithLabelValues("shutdown").Inc()
+		writeError(w, http.StatusServiceUnavailable, models.EUNAVAILABLE, "this server is restarting; connect again")
+		return
+	}
+	s.handler.ServeHTTP(w, r)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.Error{Code: code, Message: message}})
+}
 
 // checkOrigin refuses a browser connection (polling or WebSocket) from a
 // page of a foreign origin before Engine.IO sees it.
@@ -163,9 +204,7 @@ func (s *Server) checkOrigin(next http.Handler) http.Handler {
 		origin := r.Header.Get("Origin")
 		if origin != "" && !s.allowOrigin(origin, r.Host) {
 			s.metrics.refused.WithLabelValues("origin").Inc()
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusForbidden)
-			_ = json.NewEncoder(w).Encode(wire.ErrorBody{Error: wire.Error{Code: models.EFORBIDDEN, Message: "this origin may not connect"}})
+			writeError(w, http.StatusForbidden, models.EFORBIDDEN, "this origin may not connect")
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -203,31 +242,20 @@ func (s *Server) fetch(ctx context.Context, f func(func([]*socket.RemoteSocket, 
 	}
 }
 
-// Shutdown tells every socket of this node to go (clients reconnect to
-// another node) and stops the engine.
-func (s *Server) Shutdown(ctx context.Context) {
-	s.stopOnce.Do(func() {
-		close(s.closed)
-		done := make(chan struct{})
-		go func() {
-			s.io.Local().DisconnectSockets(true)
-			s.io.Close(nil)
-			close(done)
-		}()
-		select {
-		case <-done:
-		case <-ctx.Done():
-		}
-	})
-}
-
-// session is what a socket knows of its user: who, their event budget and
-// the timer that ends the socket when the token expires.
+// session is what a socket knows of its user: who, their event budget
+// (shared by the user's sockets on this node), the timer that ends the
+// socket when the token expires, and the calls it knows to be ringing or
+// active.
 type session struct {
 	principal models.Principal
 	actor     models.Actor
 	bucket    *bucket
 	expiry    *time.Timer
+	// closing is set once the server decided to end the socket.
+	closing atomic.Bool
+
+	mu    sync.Mutex
+	calls map[string]string // appointment id → call id
 }
 
 func sessionOf(sock *socket.Socket) *session {
@@ -236,8 +264,14 @@ func sessionOf(sock *socket.Socket) *session {
 }
 
 // authenticate is the handshake middleware: auth.token must be a valid
-// access token of an enabled user. Every refusal says only "unauthorized".
+// access token of an enabled user. A bad token is "unauthorized" (nothing
+// more is said); a failure on our side (the database is down) is
+// "unavailable", so that clients retry rather than sign the user out.
 func (s *Server) authenticate(sock *socket.Socket, next func(*socket.ExtendedError)) {
+	if s.stopped() {
+		s.refuse(sock, next, "shutdown", models.EUNAVAILABLE, "this server is restarting; connect again")
+		return
+	}
 	raw := ""
 	if hs := sock.Handshake(); hs != nil {
 		if t, ok := hs.Auth["token"].(string); ok {
@@ -248,47 +282,32 @@ func (s *Server) authenticate(sock *socket.Socket, next func(*socket.ExtendedErr
 	defer cancel()
 	pr, err := s.svc.Auth.Authenticate(ctx, raw)
 	if err != nil {
-		if models.ErrorCode(err) == models.EINTERNAL {
-			s.log.Error("socket handshake", "err", err)
+		switch code := models.ErrorCode(err); code {
+		case models.EUNAVAILABLE, models.EINTERNAL:
+			s.log.Error("socket handshake: cannot check the token", "code", code, "err", err)
+			s.refuse(sock, next, "unavailable", models.EUNAVAILABLE, "the service is unavailable; retry shortly")
+		default:
+			s.refuse(sock, next, "unauthorized", models.EUNAUTHORIZED, "")
 		}
-		s.metrics.refused.WithLabelValues("unauthorized").Inc()
-		next(socket.NewExtendedError(models.EUNAUTHORIZED, nil))
-		s.gate.open(sock)
 		return
 	}
 	if s.userSockets(pr.User.ID) >= s.opts.MaxPerUser {
-		s.metrics.refused.WithLabelValues("too_many").Inc()
-		next(socket.NewExtendedError(models.ERATELIMITED, map[string]any{"message": "too many connections for this account"}))
-		s.gate.open(sock)
+		s.refuse(sock, next, "too_many", models.ERATELIMITED, "too many connections for this account")
 		return
 	}
-	sock.SetData(&session{principal: pr, actor: pr.Actor(""), bucket: newBucket(s.opts.EventRate, s.opts.EventBurst)})
+	sock.SetData(&session{principal: pr, actor: pr.Actor(""), calls: map[string]string{}})
 	next(nil)
 }
 
-// userSockets is how many sockets a user has on this node. Connections
-// are counted once connected (a handshake that dies half-way must not
-// hold a place), so racing handshakes may pass the cap by a few.
-func (s *Server) userSockets(userID string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.perUser[userID]
-}
-
-func (s *Server) admitUser(userID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.perUser[userID]++
-}
-
-func (s *Server) releaseUser(userID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.perUser[userID] <= 1 {
-		delete(s.perUser, userID)
-		return
+// refuse ends a handshake with connect_error code (its message).
+func (s *Server) refuse(sock *socket.Socket, next func(*socket.ExtendedError), reason, code, message string) {
+	s.metrics.refused.WithLabelValues(reason).Inc()
+	var data any
+	if message != "" {
+		data = map[string]any{"message": message}
 	}
-	s.perUser[userID]--
+	next(socket.NewExtendedError(code, data))
+	s.gate.open(sock)
 }
 
 func userRoom(id string) socket.Room { return socket.Room("user:" + id) }
@@ -297,35 +316,36 @@ func apptRoom(id string) socket.Room { return socket.Room("appt:" + id) }
 func (s *Server) onConnection(sock *socket.Socket) {
 	sess := sessionOf(sock)
 	if sess == nil { // cannot happen: the middleware sets it
+		s.gate.open(sock)
 		sock.Disconnect(true)
 		return
 	}
-	s.gate.open(sock)
-	s.admitUser(sess.actor.UserID)
-	s.metrics.connected.Inc()
-	sock.Join(userRoom(sess.actor.UserID), roleRoom(sess.actor.Role), socket.Room("role:all"))
+	// Admit first, then listen for the end: a socket that closed in
+	// between is seen by the Connected check below. admit and release
+	// are idempotent per socket id, so every path may call them.
+	s.admit(sock, sess)
 	// The token's expiry ends the socket: the client reconnects with a fresh one.
 	sess.expiry = time.AfterFunc(max(sess.principal.ExpiresAt.Sub(s.svc.Clock.Now()), 0), func() {
-		_ = sock.Emit("session:expired", wire.SessionExpired{Reason: "token_expired"})
-		// Let the event leave before the close.
-		time.AfterFunc(100*time.Millisecond, func() { sock.Disconnect(true) })
+		s.end(sock, sess, reasonTokenExpired, func() { sock.Disconnect(true) },
+			namedEvent{"session:expired", wire.SessionExpired{Reason: "token_expired"}})
 	})
-	_ = sock.On("disconnecting", func(...any) { s.onDisconnecting(sock, sess) })
-	_ = sock.On("disconnect", func(...any) {
-		if sess.expiry != nil {
+	var gone sync.Once
+	release := func() {
+		gone.Do(func() {
 			sess.expiry.Stop()
-		}
-		s.releaseUser(sess.actor.UserID)
-		s.metrics.connected.Dec()
-	})
+			s.release(sock)
+		})
+	}
+	_ = sock.On("disconnecting", func(...any) { s.onDisconnecting(sock, sess) })
+	_ = sock.On("disconnect", func(...any) { release() })
+	sock.Use(s.budget(sock, sess))
+	sock.OnAnyOutgoing(sess.observeCalls)
 	s.registerChat(sock, sess)
 	s.registerCallHandlers(sock, sess)
-	_ = sock.OnAny(func(args ...any) {
-		if len(args) == 0 {
-			return
-		}
-		if name, ok := args[0].(string); !ok || !s.known(name) {
-			s.metrics.unknown.Inc()
-		}
-	})
+	sock.Join(userRoom(sess.actor.UserID), roleRoom(sess.actor.Role), socket.Room("role:all"))
+	if !sock.Connected() {
+		release()
+	}
+	// Every listener is in place: let the client's first events through.
+	s.gate.open(sock)
 }

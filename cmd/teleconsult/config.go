@@ -138,8 +138,8 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		UploadQuotaUserBytes:      int64(r.integer("UPLOAD_QUOTA_USER_BYTES", 100<<20, 0, 1<<40)),
 		UploadQuotaRoomBytes:      int64(r.integer("UPLOAD_QUOTA_ROOM_BYTES", 200<<20, 0, 1<<40)),
 		SocketMaxHTTPBufferSize:   int64(r.integer("SOCKET_MAX_BUFFER_BYTES", 1<<20, 1024, 64<<20)),
-		SocketPingInterval:        r.duration("SOCKET_PING_INTERVAL", 25*time.Second),
-		SocketPingTimeout:         r.duration("SOCKET_PING_TIMEOUT", 20*time.Second),
+		SocketPingInterval:        r.duration("SOCKET_PING_INTERVAL", 10*time.Second),
+		SocketPingTimeout:         r.duration("SOCKET_PING_TIMEOUT", 5*time.Second),
 		SocketEventRate:           float64(r.integer("SOCKET_EVENT_RATE", 20, 1, 100000)),
 		SocketEventBurst:          r.integer("SOCKET_EVENT_BURST", 40, 1, 100000),
 		SocketMaxPerUser:          r.integer("SOCKET_MAX_PER_USER", 10, 1, 10000),
@@ -179,6 +179,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
 		return Config{}, fmt.Errorf("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive")
+	}
+	if c.SocketPingInterval <= 0 || c.SocketPingTimeout <= 0 || c.SocketPingInterval+c.SocketPingTimeout > 15*time.Second {
+		return Config{}, fmt.Errorf("SOCKET_PING_INTERVAL and SOCKET_PING_TIMEOUT must be positive and add up to at most 15s (a dead connection must be noticed within 15 s)")
 	}
 	return c, nil
 }

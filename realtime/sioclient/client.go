@@ -39,6 +39,9 @@ type Options struct {
 	Header http.Header
 	// Path defaults to /socket.io/.
 	Path string
+	// IgnorePings leaves the server's heartbeat pings unanswered, as a
+	// peer that went away without closing would (for heartbeat tests).
+	IgnorePings bool
 }
 
 // Client is one Socket.IO connection on the default namespace.
@@ -47,6 +50,10 @@ type Client struct {
 	wmu    sync.Mutex
 	nextID atomic.Uint64
 	SID    string
+	// Open is the payload of the Engine.IO open packet (sid, pingInterval,
+	// pingTimeout, maxPayload, upgrades).
+	Open        json.RawMessage
+	ignorePings bool
 
 	mu       sync.Mutex
 	acks     map[uint64]chan json.RawMessage
@@ -89,7 +96,7 @@ func Dial(ctx context.Context, base string, opts Options) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{conn: conn, acks: map[uint64]chan json.RawMessage{}, events: map[string][]json.RawMessage{},
-		counts: map[string]int{}, notify: make(chan struct{}), closed: make(chan struct{})}
+		counts: map[string]int{}, notify: make(chan struct{}), closed: make(chan struct{}), ignorePings: opts.IgnorePings}
 	if dl, ok := ctx.Deadline(); ok {
 		_ = conn.SetReadDeadline(dl)
 	}
@@ -99,6 +106,7 @@ func Dial(ctx context.Context, base string, opts Options) (*Client, error) {
 		conn.Close()
 		return nil, fmt.Errorf("sioclient: no open packet: %v %q", err, msg)
 	}
+	c.Open = json.RawMessage(append([]byte(nil), msg[1:]...))
 	auth := []byte{}
 	if opts.Auth != nil {
 		if auth, err = json.Marshal(opts.Auth); err != nil {
@@ -119,7 +127,9 @@ func Dial(ctx context.Context, base string, opts Options) (*Client, error) {
 		s := string(msg)
 		switch {
 		case s == "2":
-			_ = c.write("3")
+			if !c.ignorePings {
+				_ = c.write("3")
+			}
 			continue
 		case strings.HasPrefix(s, "40"):
 			var ok struct {
@@ -182,7 +192,9 @@ func (c *Client) readLoop() {
 		s := string(msg)
 		switch {
 		case s == "2":
-			_ = c.write("3")
+			if !c.ignorePings {
+				_ = c.write("3")
+			}
 		case s == "1":
 			return
 		case strings.HasPrefix(s, "41"):
@@ -375,6 +387,14 @@ func (c *Client) Done() <-chan struct{} { return c.closed }
 
 // Disconnected reports whether the server sent a disconnect packet.
 func (c *Client) Disconnected() bool { return c.disconnected.Load() }
+
+// Abort drops the connection without a word (no Socket.IO disconnect, no
+// WebSocket close frame), as a phone losing its network would.
+func (c *Client) Abort() error {
+	err := c.conn.Close()
+	<-c.closed
+	return err
+}
 
 // Close leaves the namespace and closes the connection.
 func (c *Client) Close() error {
