@@ -14,8 +14,11 @@ import (
 
 // checkRoom requires an appointment id.
 func checkRoom(appointmentID string) error {
-	if strings.TrimSpace(appointmentID) == "" || len(appointmentID) > 64 {
+	if strings.TrimSpace(appointmentID) == "" {
 		return models.InvalidFields(map[string]any{"appointment_id": "is required"})
+	}
+	if len(appointmentID) > 64 { // no appointment has such an id: as REST answers
+		return models.ErrAppointmentNotFound
 	}
 	return nil
 }

@@ -29,6 +29,17 @@ func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 	case models.UserDisabled:
 		s.io.In(userRoom(ev.UserID)).DisconnectSockets(true)
 		return nil
+	case models.PasswordChanged:
+		// Every other session of the user ends; the one that changed it stays.
+		op := s.io.In(userRoom(ev.UserID))
+		if ev.KeepSessionID != "" {
+			op = op.Except(sessionRoom(ev.KeepSessionID))
+		}
+		op.DisconnectSockets(true)
+		return nil
+	case models.SessionEnded:
+		s.io.In(sessionRoom(ev.SessionID)).DisconnectSockets(true)
+		return nil
 	case models.AppointmentBooked, models.ReminderDue, models.AnnouncementPosted:
 		return nil // notifications only
 	}

@@ -311,6 +311,9 @@ func (s *Server) refuse(sock *socket.Socket, next func(*socket.ExtendedError), r
 }
 
 func userRoom(id string) socket.Room { return socket.Room("user:" + id) }
+
+// sessionRoom holds the sockets of one sign-in session (refresh-token family).
+func sessionRoom(id string) socket.Room { return socket.Room("session:" + id) }
 func apptRoom(id string) socket.Room { return socket.Room("appt:" + id) }
 
 func (s *Server) onConnection(sock *socket.Socket) {
@@ -343,6 +346,9 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	s.registerChat(sock, sess)
 	s.registerCallHandlers(sock, sess)
 	sock.Join(userRoom(sess.actor.UserID), roleRoom(sess.actor.Role), socket.Room("role:all"))
+	if sess.actor.SessionID != "" {
+		sock.Join(sessionRoom(sess.actor.SessionID))
+	}
 	if !sock.Connected() {
 		release()
 	}
