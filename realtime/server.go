@@ -314,7 +314,7 @@ func userRoom(id string) socket.Room { return socket.Room("user:" + id) }
 
 // sessionRoom holds the sockets of one sign-in session (refresh-token family).
 func sessionRoom(id string) socket.Room { return socket.Room("session:" + id) }
-func apptRoom(id string) socket.Room { return socket.Room("appt:" + id) }
+func apptRoom(id string) socket.Room    { return socket.Room("appt:" + id) }
 
 func (s *Server) onConnection(sock *socket.Socket) {
 	sess := sessionOf(sock)
