@@ -389,3 +389,19 @@ func (pg *Postgres) Log() string {
 	b, _ := os.ReadFile(filepath.Join(pg.dir, "postgres.log"))
 	return string(b)
 }
+
+// Freeze stops the server's process (SIGSTOP): connections stay open and
+// nothing answers, as when a host hangs.
+func (r *Redis) Freeze() error { return r.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (r *Redis) Thaw() error { return r.signal(syscall.SIGCONT) }
+
+func (r *Redis) signal(sig syscall.Signal) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.p == nil {
+		return fmt.Errorf("redis-server is not running")
+	}
+	return r.p.cmd.Process.Signal(sig)
+}

@@ -115,8 +115,8 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err := inRoom(sock, in.AppointmentID); err != nil {
 			return nil, err
 		}
-		sock.To(apptRoom(in.AppointmentID)).Emit("chat:typing", plainJSON(wire.Typing{
-			AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Typing: *in.Typing}))
+		payload := plainJSON(wire.Typing{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Typing: *in.Typing})
+		s.fan.do(func() { sock.To(apptRoom(in.AppointmentID)).Emit("chat:typing", payload) })
 		return nil, nil
 	})
 
@@ -135,7 +135,8 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err != nil {
 			return nil, err
 		}
-		_ = s.io.To(apptRoom(in.AppointmentID)).Emit("chat:read", plainJSON(wire.Read{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Seq: seq}))
+		payload := plainJSON(wire.Read{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Seq: seq})
+		s.fan.do(func() { _ = s.io.To(apptRoom(in.AppointmentID)).Emit("chat:read", payload) })
 		return wire.SeqAck{OK: true, Seq: seq}, nil
 	})
 

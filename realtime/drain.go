@@ -73,6 +73,7 @@ func (s *Server) Shutdown(ctx context.Context) {
 			})
 		}
 		wg.Wait()
+		s.fan.close(ctx)
 		closed := make(chan struct{})
 		go func() {
 			s.io.Close(nil)

@@ -8,6 +8,9 @@ type metrics struct {
 	duration  *prometheus.HistogramVec
 	unknown   prometheus.Counter
 	refused   *prometheus.CounterVec
+	// droppedBroadcasts counts live updates dropped while the broadcast
+	// queue was full (Redis stalled).
+	droppedBroadcasts prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -20,9 +23,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		unknown: prometheus.NewCounter(prometheus.CounterOpts{Name: "teleconsult_socket_unknown_events_total", Help: "Client events with no handler (ignored)."}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "teleconsult_socket_refused_total",
 			Help: "Connections refused or closed by the server, by reason."}, []string{"reason"}),
+		droppedBroadcasts: prometheus.NewCounter(prometheus.CounterOpts{Name: "teleconsult_socket_broadcasts_dropped_total",
+			Help: "Live updates dropped while the broadcast queue was full (clients catch up with chat:sync)."}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.connected, m.events, m.duration, m.unknown, m.refused)
+		reg.MustRegister(m.connected, m.events, m.duration, m.unknown, m.refused, m.droppedBroadcasts)
 	}
 	return m
 }

@@ -102,11 +102,14 @@ func (s *Server) MessagePosted(ctx context.Context, m models.Message) {
 // relayMessage emits chat:message to the room, except the socket that sent
 // it (it has the ack).
 func (s *Server) relayMessage(m models.Message, except socket.SocketId) {
-	op := s.io.To(apptRoom(m.AppointmentID))
-	if except != "" {
-		op = op.Except(socket.Room(except))
-	}
-	_ = op.Emit("chat:message", plainJSON(wire.NewMessage(m)))
+	payload := plainJSON(wire.NewMessage(m))
+	s.fan.do(func() {
+		op := s.io.To(apptRoom(m.AppointmentID))
+		if except != "" {
+			op = op.Except(socket.Room(except))
+		}
+		_ = op.Emit("chat:message", payload)
+	})
 }
 
 func (s *Server) stopped() bool {

@@ -115,7 +115,8 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 // theirs, on every node), never back to the sender's devices.
 func (s *Server) relay(sess *session, event string, sig wire.Signal) {
 	sig.FromUserID = sess.actor.UserID
-	_ = s.io.To(apptRoom(sig.AppointmentID)).Except(userRoom(sess.actor.UserID)).Emit(event, plainJSON(sig))
+	payload := plainJSON(sig)
+	s.fan.do(func() { _ = s.io.To(apptRoom(sig.AppointmentID)).Except(userRoom(sess.actor.UserID)).Emit(event, payload) })
 }
 
 // expireRinging ends an invite nobody answered in time.

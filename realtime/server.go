@@ -15,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	rds "github.com/redis/go-redis/v9"
-	redisadapter "github.com/zishang520/socket.io/adapters/redis/v3"
 	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
@@ -124,6 +123,7 @@ type Server struct {
 
 	stopOnce sync.Once
 	closed   chan struct{}
+	fan      *fanout
 }
 
 // New builds the server; Close stops it.
@@ -134,6 +134,7 @@ func New(svc Services, opts Options) (*Server, error) {
 	}
 	s := &Server{svc: svc, opts: opts, log: opts.Log, metrics: newMetrics(opts.Registry),
 		conns: map[socket.SocketId]*member{}, users: map[string]*userSlot{}, closed: make(chan struct{})}
+	s.fan = newFanout(s.log, s.metrics.droppedBroadcasts.Inc)
 	if opts.PingInterval+opts.PingTimeout > MaxHeartbeat {
 		s.log.Warn("socket heartbeat is longer than the contract allows: dead peers are noticed late",
 			"ping_interval", opts.PingInterval.String(), "ping_timeout", opts.PingTimeout.String(), "max", MaxHeartbeat.String())
@@ -159,8 +160,7 @@ func New(svc Services, opts Options) (*Server, error) {
 		so.SetConnectionStateRecovery(csr)
 	}
 	if opts.Redis != nil {
-		rc := redisadapter.NewRedisClient(context.Background(), opts.Redis)
-		_ = rc.On("error", func(a ...any) { s.log.Warn("socket.io redis adapter", "err", a) })
+		rc := redisLink(opts.Redis, s.log, nil)
 		ao := &adapter.RedisAdapterOptions{}
 		ao.SetKey(cmp.Or(opts.RedisChannel, "teleconsult-socket.io"))
 		ao.SetRequestsTimeout(3 * time.Second)
