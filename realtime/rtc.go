@@ -116,7 +116,9 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 func (s *Server) relay(sess *session, event string, sig wire.Signal) {
 	sig.FromUserID = sess.actor.UserID
 	payload := plainJSON(sig)
-	s.fan.do(func() { _ = s.io.To(apptRoom(sig.AppointmentID)).Except(userRoom(sess.actor.UserID)).Emit(event, payload) })
+	s.fan.do(func() {
+		_ = s.io.To(apptRoom(sig.AppointmentID)).Except(userRoom(sess.actor.UserID)).Emit(event, payload)
+	})
 }
 
 // expireRinging ends an invite nobody answered in time.
