@@ -45,6 +45,13 @@ func newClinic(t *testing.T, db *database.DB, mutate ...func(*modeltest.Options,
 	return c
 }
 
+// with returns the clinic reporting to the subtest t.
+func (c *clinic) with(t *testing.T) *clinic {
+	cc := *c
+	cc.testAPI = c.testAPI.with(t)
+	return &cc
+}
+
 func (c *clinic) book(t *testing.T, tok, doctorID, at string) response {
 	t.Helper()
 	return c.do("POST", "/api/v1/appointments", tok, map[string]any{"doctor_id": doctorID, "starts_at": at, "reason": "checkup"})
@@ -174,6 +181,7 @@ func TestInvalidSchedulesChangeNothing(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			c := c.with(t)
 			r := c.do("PUT", "/api/v1/doctors/me/schedule", c.docTok, tc.body)
 			if r.Status != 422 || r.Fields()[tc.field] == nil {
 				t.Fatalf("got %d %s, want 422 naming %s", r.Status, r.Raw, tc.field)
@@ -223,6 +231,7 @@ func TestTransitionMatrix(t *testing.T) {
 	for _, act := range actions {
 		for _, from := range all {
 			t.Run(act.path+"/"+string(from), func(t *testing.T) {
+				c := c.with(t)
 				n++
 				// A fresh booking per case, then forced into "from"; the doctor acts.
 				c.Clock.Set(clinicNow)

@@ -166,6 +166,7 @@ func TestRejectedAccessTokens(t *testing.T) {
 	}
 	for name, tok := range cases {
 		t.Run(name, func(t *testing.T) {
+			a := a.with(t)
 			r := a.do("GET", "/api/v1/me", tok, nil)
 			if r.Status != 401 || r.ErrorCode() != "unauthorized" {
 				t.Fatalf("got %d %s", r.Status, r.Raw)
@@ -280,6 +281,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 			}
 			for _, c := range cases {
 				t.Run(c.name, func(t *testing.T) {
+					a := a.with(t)
 					r := a.do("POST", "/api/v1/auth/register", "", c.body)
 					if r.Status != c.status {
 						t.Fatalf("status %d, want %d: %.300s", r.Status, c.status, r.Raw)

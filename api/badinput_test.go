@@ -77,6 +77,7 @@ func TestBadInputAcrossTheAPI(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			c := c.with(t)
 			r := c.do(tc.method, tc.path, tc.tok, tc.body)
 			if r.Status != tc.status {
 				t.Fatalf("status %d, want %d: %.300s", r.Status, tc.status, r.Raw)

@@ -51,6 +51,13 @@ func newTestAPI(t *testing.T, db *database.DB, mutate ...func(*modeltest.Options
 	return &testAPI{t: t, URL: hs.URL, DB: db, P: p, Clock: clock, srv: srv}
 }
 
+// with returns the API reporting to t (a subtest must not fail its parent).
+func (a *testAPI) with(t *testing.T) *testAPI {
+	c := *a
+	c.t = t
+	return &c
+}
+
 // response is a decoded reply.
 type response struct {
 	Status int

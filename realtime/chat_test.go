@@ -52,7 +52,7 @@ func TestHandshakeRefusals(t *testing.T) {
 		})
 	}
 	t.Run("valid", func(t *testing.T) {
-		r.dial(modeltest.MustToken(t, r.P, good))
+		r.with(t).dial(modeltest.MustToken(t, r.P, good))
 	})
 }
 
@@ -64,7 +64,7 @@ func TestJoinRules(t *testing.T) {
 		token string
 	}{{"patient", c.PatientT}, {"doctor", c.DoctorT}} {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := mustOK(t, r.dial(tc.token), "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
+			rep := mustOK(t, r.with(t).dial(tc.token), "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
 			if rep.Raw["last_seq"] != float64(0) {
 				t.Fatalf("last_seq %v", rep.Raw["last_seq"])
 			}
@@ -79,14 +79,14 @@ func TestJoinRules(t *testing.T) {
 		})
 	}
 	t.Run("stranger", func(t *testing.T) {
-		rep := ack(t, r.dial(c.StrangerT), "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
+		rep := ack(t, r.with(t).dial(c.StrangerT), "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
 		if rep.code() != models.ENOTFOUND {
 			t.Fatalf("stranger join: %+v", rep)
 		}
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		cc := modeltest.MustAppointment(t, r.P, c.Doctor, c.Patient, time.Now().Add(3*time.Hour).Truncate(time.Minute), models.StatusCancelled)
-		rep := ack(t, r.dial(c.PatientT), "consultation:join", map[string]any{"appointment_id": cc.ID})
+		rep := ack(t, r.with(t).dial(c.PatientT), "consultation:join", map[string]any{"appointment_id": cc.ID})
 		if rep.code() != models.EFORBIDDEN {
 			t.Fatalf("join cancelled: %+v", rep)
 		}
@@ -94,7 +94,7 @@ func TestJoinRules(t *testing.T) {
 	t.Run("send before join", func(t *testing.T) {
 		// Sending needs membership of the appointment, not of the socket room:
 		// a stranger is refused even so, as if it did not exist.
-		rep := ack(t, r.dial(c.StrangerT), "chat:send", map[string]any{"appointment_id": c.Appt.ID, "client_msg_id": "x", "text": "hi"})
+		rep := ack(t, r.with(t).dial(c.StrangerT), "chat:send", map[string]any{"appointment_id": c.Appt.ID, "client_msg_id": "x", "text": "hi"})
 		if rep.code() != models.ENOTFOUND {
 			t.Fatalf("stranger send: %+v", rep)
 		}

@@ -64,6 +64,13 @@ func newRig(t testing.TB, db *database.DB, mutate ...func(*realtime.Options)) *r
 	return &rig{t: t, URL: hs.URL, P: p, RT: rt, Clock: clock}
 }
 
+// with returns the rig reporting to t (a subtest must not fail its parent).
+func (r *rig) with(t testing.TB) *rig {
+	c := *r
+	c.t = t
+	return &c
+}
+
 // dial connects with a token and fails the test on refusal.
 func (r *rig) dial(token string) *sioclient.Client {
 	r.t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -77,21 +78,38 @@ func TestNoGoroutinesLeftAfterConnections(t *testing.T) {
 	})
 	c := r.people(models.StatusBooked)
 	cycle := func(n int) {
+		t.Helper()
 		var wg sync.WaitGroup
+		errs := make([]error, 4)
 		for w := range 4 {
 			wg.Add(1)
-			go func() {
+			go func() { // no t.Fatal here: the first error per worker is kept
 				defer wg.Done()
-				for i := w; i < n; i += 4 {
-					cl := r.dial(c.PatientT)
+				for i := w; i < n && errs[w] == nil; i += 4 {
+					cl, err := r.tryDial(c.PatientT)
+					if err != nil {
+						errs[w] = err
+						return
+					}
 					if i%2 == 0 {
-						mustOK(t, cl, "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
+						ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+						raw, err := cl.Ack(ctx, "consultation:join", map[string]any{"appointment_id": c.Appt.ID})
+						cancel()
+						if err == nil && !strings.Contains(string(raw), `"ok":true`) {
+							err = fmt.Errorf("join: %s", raw)
+						}
+						errs[w] = err
 					}
 					_ = cl.Close()
 				}
 			}()
 		}
 		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	cycle(50) // warm up pools and timers
 	base := settle(0)
