@@ -70,9 +70,13 @@ func (l *logBuffer) count(msg string) int { return strings.Count(l.String(), `"m
 type server struct {
 	URL  string
 	logs *logBuffer
+	pid  int
 }
 
-func startServer(t *testing.T, pg *faults.Postgres, rd *faults.Redis) *server {
+// kill ends the server with SIGKILL: no drain, no cleanup, as in a crash.
+func (s *server) kill() { _ = syscall.Kill(s.pid, syscall.SIGKILL) }
+
+func startServer(t *testing.T, pg *faults.Postgres, rd *faults.Redis, env ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
 	addr := fmt.Sprintf("127.0.0.1:%d", faults.FreePort(t))
@@ -85,6 +89,7 @@ func startServer(t *testing.T, pg *faults.Postgres, rd *faults.Redis) *server {
 		"JWT_SECRET=fault-tests-secret-0123456789abcdefghijklmnop",
 		"LOGIN_MAX_FAILURES=3", "REQUEST_TIMEOUT=3s",
 	}
+	cmd.Env = append(cmd.Env, env...)
 	logs := &logBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
@@ -107,7 +112,7 @@ func startServer(t *testing.T, pg *faults.Postgres, rd *faults.Redis) *server {
 			t.Logf("server log:\n%s", tail(logs.String(), 60))
 		}
 	})
-	s := &server{URL: "http://" + addr, logs: logs}
+	s := &server{URL: "http://" + addr, logs: logs, pid: cmd.Process.Pid}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		select {
