@@ -30,7 +30,7 @@ function waitFor(socket, event, ms = 5000) {
   });
 }
 
-function upgraded(socket, ms = 5000) {
+function upgraded(socket, ms = 15000) { // generous: CI runs many suites at once
   return new Promise((resolve) => {
     if (socket.io.engine.transport.name === "websocket") return resolve(true);
     const timer = setTimeout(() => resolve(false), ms);
