@@ -119,8 +119,9 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	audit := store.NewAudit(db, clock, log)
 	a.users = store.NewUsers(db, clock, hasher, audit, a.outbox)
 	deviceKey := sha256.Sum256([]byte("teleconsult device tokens\x00" + secret))
-	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log).WithOutbox(a.outbox).
-		WithSignIn(models.SignInPolicy{FreeAttempts: cfg.LoginMaxFailures, MaxDelay: cfg.LoginMaxDelay, IPAttempts: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow}, deviceKey[:])
+	auth := store.NewAuth(db, clock, tokens, hasher, limiter, cfg.RefreshTokenTTL, log).WithOutbox(a.outbox)
+	auth.RefreshGrace = cfg.RefreshGrace
+	auth.WithSignIn(models.SignInPolicy{FreeAttempts: cfg.LoginMaxFailures, MaxDelay: cfg.LoginMaxDelay, IPAttempts: cfg.LoginIPMaxFailures, Window: cfg.LoginWindow}, deviceKey[:])
 	a.schedules = store.NewSchedules(db, clock, policy)
 	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)

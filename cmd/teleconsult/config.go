@@ -29,6 +29,7 @@ type Config struct {
 	LoginMaxFailures   int           // LOGIN_MAX_FAILURES: free failed sign-ins per account before delays
 	LoginWindow        time.Duration // LOGIN_WINDOW
 	LoginMaxDelay      time.Duration // LOGIN_MAX_DELAY: the longest delay between an account's attempts
+	RefreshGrace       time.Duration // REFRESH_REUSE_GRACE: a just-spent refresh token is not reuse this long
 	LoginIPMaxFailures int           // LOGIN_IP_MAX_FAILURES: failed sign-ins per IP per window
 	RegisterPerHour    int           // REGISTER_PER_IP_PER_HOUR
 	BookingsPerHour    int           // BOOKINGS_PER_HOUR: booking requests per patient
@@ -109,6 +110,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		LoginMaxFailures:          r.integer("LOGIN_MAX_FAILURES", 5, 1, 1000),
 		LoginWindow:               r.duration("LOGIN_WINDOW", 15*time.Minute),
 		LoginMaxDelay:             r.duration("LOGIN_MAX_DELAY", 15*time.Minute),
+		RefreshGrace:              r.duration("REFRESH_REUSE_GRACE", 10*time.Second),
 		LoginIPMaxFailures:        r.integer("LOGIN_IP_MAX_FAILURES", 100, 1, 1000000),
 		RegisterPerHour:           r.integer("REGISTER_PER_IP_PER_HOUR", 20, 0, 1000000),
 		BookingsPerHour:           r.integer("BOOKINGS_PER_HOUR", 30, 0, 1000000),

@@ -29,8 +29,11 @@ type Auth struct {
 	refreshTTL time.Duration
 	log        *slog.Logger
 	outbox     *Outbox
-	signIn     models.SignInPolicy
-	deviceKey  []byte
+	// RefreshGrace is how long a just-spent refresh token may be presented
+	// again without counting as reuse (two tabs refreshing at once).
+	RefreshGrace time.Duration
+	signIn       models.SignInPolicy
+	deviceKey    []byte
 }
 
 // WithSignIn sets the sign-in throttling policy and the key that signs
@@ -46,7 +49,8 @@ func (a *Auth) WithOutbox(o *Outbox) *Auth { a.outbox = o; return a }
 // NewAuth builds the auth service.
 func NewAuth(db *gorm.DB, clock models.Clock, tokens models.TokenIssuer, hasher models.PasswordHasher, limiter models.AttemptLimiter, refreshTTL time.Duration, log *slog.Logger) *Auth {
 	return &Auth{db: db, clock: clock, tokens: tokens, hasher: hasher, limiter: limiter, refreshTTL: refreshTTL, log: discardIfNil(log),
-		signIn: models.SignInPolicy{FreeAttempts: 5, MaxDelay: 15 * time.Minute, IPAttempts: 100, Window: 15 * time.Minute}}
+		RefreshGrace: 10 * time.Second,
+		signIn:       models.SignInPolicy{FreeAttempts: 5, MaxDelay: 15 * time.Minute, IPAttempts: 100, Window: 15 * time.Minute}}
 }
 
 var errBadCredentials = models.Errorf(models.EUNAUTHORIZED, "wrong email or password")
@@ -216,15 +220,22 @@ func (a *Auth) Refresh(ctx context.Context, raw string) (models.Session, error) 
 		if rt.RevokedAt != nil || !now.Before(rt.ExpiresAt) {
 			return errBadRefresh
 		}
-		// Spend it; the condition makes two concurrent refreshes of one token
-		// yield one winner, and the loser counts as reuse.
+		// Spend it. A token already spent is reuse — someone has a copy —
+		// unless it was spent within the grace window: two tabs refreshing
+		// at once each get a session of the same family.
 		res := tx.Model(&refreshTokenRow{}).Where("id = ? AND used_at IS NULL", rt.ID).Update("used_at", now)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			reused = true
-			return errBadRefresh
+			var spent refreshTokenRow
+			if err := tx.Where("id = ?", rt.ID).Take(&spent).Error; err != nil {
+				return err
+			}
+			if spent.RevokedAt != nil || spent.UsedAt == nil || now.Sub(*spent.UsedAt) > a.RefreshGrace {
+				reused = true
+				return errBadRefresh
+			}
 		}
 		var u userRow
 		if err := tx.Preload("Doctor").Where("id = ?", rt.UserID).Take(&u).Error; err != nil {
