@@ -719,3 +719,16 @@ func TestCheckPassword(t *testing.T) {
 		}
 	}
 }
+
+func TestSignInDelayDoublesUpToTheCap(t *testing.T) {
+	p := models.SignInPolicy{FreeAttempts: 5, MaxDelay: 10 * time.Second}
+	for n, want := range map[int64]time.Duration{1: 0, 5: 0, 6: time.Second, 7: 2 * time.Second, 8: 4 * time.Second, 9: 8 * time.Second, 10: 10 * time.Second, 100: 10 * time.Second} {
+		if got := p.Delay(n); got != want {
+			t.Errorf("Delay(%d) = %v, want %v", n, got, want)
+		}
+	}
+	e := models.RateLimited(1500*time.Millisecond, "wait")
+	if e.Code != models.ERATELIMITED || e.RetryAfterSeconds != 2 {
+		t.Fatalf("RateLimited: %+v", e)
+	}
+}
