@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -105,4 +106,58 @@ func TestSignUpAndBookingThrottles(t *testing.T) {
 		t.Fatalf("3rd booking request in the hour: %d %s", r.Status, r.Raw)
 	}
 	c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-03T10:00:00Z") // another patient is not affected
+}
+
+// The user sees their sessions (device, IP, last use, which is this one)
+// and can sign one out: its refresh token stops working at once.
+func TestSessionsListAndSignOut(t *testing.T) {
+	a := newTestAPI(t, modeltest.NewPostgres(t))
+	a.user(models.RolePatient, "sess@example.com")
+	signIn := func(agent string) (access, refresh string) {
+		t.Helper()
+		body := strings.NewReader(`{"email":"sess@example.com","password":"` + modeltest.TestPassword + `"}`)
+		req, _ := http.NewRequestWithContext(t.Context(), "POST", a.URL+"/api/v1/auth/login", body)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", agent)
+		r := a.send(req).must(t, 200)
+		return r.Body["access_token"].(string), r.Body["refresh_token"].(string)
+	}
+	laptop, _ := signIn("Firefox on Linux")
+	_, phoneRefresh := signIn("Safari on iPhone")
+	var list struct {
+		Items []struct {
+			ID, UserAgent, IP string
+			Current           bool
+		} `json:"items"`
+	}
+	r := a.do("GET", "/api/v1/me/sessions", laptop, nil).must(t, 200)
+	if err := json.Unmarshal(r.Raw, &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.Items) != 2 {
+		t.Fatalf("sessions %s", r.Raw)
+	}
+	var phoneID string
+	for _, s := range list.Items {
+		if s.IP == "" {
+			t.Errorf("no IP: %s", r.Raw)
+		}
+		switch {
+		case strings.Contains(string(r.Raw), `"user_agent":"Safari on iPhone"`) && !s.Current:
+			phoneID = s.ID
+		}
+	}
+	if phoneID == "" || !strings.Contains(string(r.Raw), `"user_agent":"Firefox on Linux"`) || !strings.Contains(string(r.Raw), `"current":true`) {
+		t.Fatalf("sessions %s", r.Raw)
+	}
+	a.do("DELETE", "/api/v1/me/sessions/"+phoneID, laptop, nil).must(t, 204)
+	a.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": phoneRefresh}).must(t, 401)
+	a.do("DELETE", "/api/v1/me/sessions/"+phoneID, laptop, nil).must(t, 404)
+	// Someone else's session id is not found either.
+	_, otherTok := a.user(models.RolePatient, "other-sess@example.com")
+	a.do("DELETE", "/api/v1/me/sessions/"+phoneID, otherTok, nil).must(t, 404)
+	r = a.do("GET", "/api/v1/me/sessions", laptop, nil).must(t, 200)
+	if strings.Count(string(r.Raw), `"id"`) != 1 {
+		t.Fatalf("after signing the phone out: %s", r.Raw)
+	}
 }

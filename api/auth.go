@@ -37,7 +37,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	device, _ := c.Cookie(deviceCookie)
-	sess, err := s.svc.Auth.Login(c.Request.Context(), in.Input(c.ClientIP(), device))
+	sess, err := s.svc.Auth.Login(c.Request.Context(), in.Input(c.ClientIP(), device, c.Request.UserAgent()))
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -106,6 +106,23 @@ func (s *Server) clearRefreshCookie(c *gin.Context) {
 func (s *Server) getMe(c *gin.Context) {
 	p, _ := principal(c)
 	s.reply(c, http.StatusOK, wire.UserEnvelope{User: wire.NewUser(p.User)})
+}
+
+func (s *Server) listSessions(c *gin.Context) {
+	list, err := s.svc.Auth.Sessions(c.Request.Context(), actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.reply(c, http.StatusOK, wire.ListOf(list, wire.NewSignInSession))
+}
+
+func (s *Server) endSession(c *gin.Context) {
+	if err := s.svc.Auth.EndSession(c.Request.Context(), actor(c), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }
 
 func (s *Server) patchMe(c *gin.Context) {

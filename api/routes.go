@@ -34,6 +34,8 @@ func (s *Server) routes() {
 	authed := v1.Group("", s.authenticate())
 	authed.GET("/me", s.getMe)
 	authed.PATCH("/me", s.patchMe)
+	authed.GET("/me/sessions", s.listSessions)
+	authed.DELETE("/me/sessions/:id", s.endSession)
 
 	admin := authed.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/users", s.adminListUsers)

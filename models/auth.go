@@ -40,6 +40,19 @@ type LoginInput struct {
 	// DeviceToken is what an earlier sign-in on this device handed out
 	// (Session.DeviceToken), if the client kept it.
 	DeviceToken string
+	// UserAgent names the client, for the list of sessions.
+	UserAgent string
+}
+
+// SignInSession is one of a user's live sign-in sessions (a device).
+type SignInSession struct {
+	ID         string
+	CreatedAt  time.Time
+	LastUsedAt time.Time
+	UserAgent  string
+	IP         string
+	// Current is the session the request came from.
+	Current bool
 }
 
 // AuthService signs users in and out and checks tokens.
@@ -55,6 +68,11 @@ type AuthService interface {
 	// Logout revokes the family of the refresh token and raises
 	// SessionEnded (its sockets close); unknown tokens are ignored.
 	Logout(ctx context.Context, raw string) error
+	// Sessions lists the actor's live sessions, most recently used first.
+	Sessions(ctx context.Context, actor Actor) ([]SignInSession, error)
+	// EndSession revokes one of the actor's sessions and raises
+	// SessionEnded (its sockets close). Returns ENOTFOUND.
+	EndSession(ctx context.Context, actor Actor, id string) error
 	// Authenticate verifies an access token and that its user is enabled.
 	// Returns EUNAUTHORIZED.
 	Authenticate(ctx context.Context, raw string) (Principal, error)

@@ -23,8 +23,8 @@ type LoginRequest struct {
 }
 
 // Input converts the request; the edge adds where it comes from.
-func (r LoginRequest) Input(clientIP, deviceToken string) models.LoginInput {
-	return models.LoginInput{Email: r.Email, Password: r.Password, ClientIP: clientIP, DeviceToken: deviceToken}
+func (r LoginRequest) Input(clientIP, deviceToken, userAgent string) models.LoginInput {
+	return models.LoginInput{Email: r.Email, Password: r.Password, ClientIP: clientIP, DeviceToken: deviceToken, UserAgent: userAgent}
 }
 
 // RefreshRequest is POST /auth/refresh and /auth/logout.

@@ -93,6 +93,19 @@ func NewSession(s models.Session) Session {
 		ExpiresIn: int(s.ExpiresIn.Seconds()), User: NewUser(s.User)}
 }
 
+// SignInSession is one of the caller's sessions (a device).
+type SignInSession struct {
+	ID         string    `json:"id"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastUsedAt time.Time `json:"last_used_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	Current    bool      `json:"current"`
+}
+
+// NewSignInSession shapes a session.
+func NewSignInSession(s models.SignInSession) SignInSession { return SignInSession(s) }
+
 // Doctor is a doctor's public profile.
 type Doctor struct {
 	ID          string `json:"id"`

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,7 +99,7 @@ func (a *Auth) Login(ctx context.Context, in models.LoginInput) (models.Session,
 	if !trusted {
 		a.undo(ctx, ipKey)
 	}
-	s, err := a.startSession(ctx, a.db, r.toModel(), uuid.NewString())
+	s, err := a.startSession(ctx, a.db, r.toModel(), uuid.NewString(), client{in.UserAgent, in.ClientIP})
 	if err == nil {
 		s.DeviceToken = a.deviceToken(r.ID)
 	}
@@ -181,14 +182,21 @@ func (a *Auth) deviceMAC(body string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-func (a *Auth) startSession(ctx context.Context, db *gorm.DB, u models.User, family string) (models.Session, error) {
+// client is where a session's tokens are used from.
+type client struct{ userAgent, ip string }
+
+func (a *Auth) startSession(ctx context.Context, db *gorm.DB, u models.User, family string, from client) (models.Session, error) {
 	access, err := a.tokens.IssueAccess(u.ID, u.Role, family)
 	if err != nil {
 		return models.Session{}, err
 	}
 	raw, hash := newOpaqueToken()
 	now := a.clock.Now()
-	rt := refreshTokenRow{ID: uuid.NewString(), UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: now.Add(a.refreshTTL), CreatedAt: now}
+	if len(from.userAgent) > 300 {
+		from.userAgent = from.userAgent[:300]
+	}
+	rt := refreshTokenRow{ID: uuid.NewString(), UserID: u.ID, FamilyID: family, TokenHash: hash, ExpiresAt: now.Add(a.refreshTTL), CreatedAt: now,
+		UserAgent: strings.ToValidUTF8(from.userAgent, ""), IP: from.ip}
 	if err := db.WithContext(ctx).Create(&rt).Error; err != nil {
 		return models.Session{}, err
 	}
@@ -244,7 +252,7 @@ func (a *Auth) Refresh(ctx context.Context, raw string) (models.Session, error) 
 		if u.Disabled {
 			return errBadRefresh
 		}
-		s, err = a.startSession(ctx, tx, u.toModel(), rt.FamilyID)
+		s, err = a.startSession(ctx, tx, u.toModel(), rt.FamilyID, client{rt.UserAgent, rt.IP})
 		return err
 	})
 	if reused {
@@ -288,6 +296,67 @@ func (a *Auth) Logout(ctx context.Context, raw string) error {
 			return nil // already signed out: nothing to tell
 		}
 		return a.outbox.add(tx, models.SessionEnded{UserID: rt.UserID, SessionID: rt.FamilyID, At: now})
+	})
+	if err == nil && a.outbox != nil {
+		a.outbox.Kick()
+	}
+	return err
+}
+
+// Sessions lists the actor's live sessions (refresh-token families not
+// revoked and not expired), most recently used first.
+func (a *Auth) Sessions(ctx context.Context, actor models.Actor) ([]models.SignInSession, error) {
+	var rows []refreshTokenRow
+	if err := a.db.WithContext(ctx).Where("user_id = ? AND revoked_at IS NULL AND expires_at > ?", actor.UserID, a.clock.Now()).
+		Order("created_at").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	byFamily := map[string]*models.SignInSession{}
+	var out []*models.SignInSession
+	for _, r := range rows {
+		s, ok := byFamily[r.FamilyID]
+		if !ok {
+			s = &models.SignInSession{ID: r.FamilyID, CreatedAt: r.CreatedAt.UTC(), Current: r.FamilyID == actor.SessionID}
+			byFamily[r.FamilyID] = s
+			out = append(out, s)
+		}
+		s.LastUsedAt, s.UserAgent, s.IP = r.CreatedAt.UTC(), r.UserAgent, r.IP
+	}
+	// Families with only spent tokens left were signed out or rotated away.
+	var oldest []string
+	if err := a.db.WithContext(ctx).Model(&refreshTokenRow{}).Where("user_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?",
+		actor.UserID, a.clock.Now()).Distinct().Pluck("family_id", &oldest).Error; err != nil {
+		return nil, err
+	}
+	live := map[string]bool{}
+	for _, f := range oldest {
+		live[f] = true
+	}
+	list := make([]models.SignInSession, 0, len(out))
+	for _, s := range out {
+		if live[s.ID] {
+			list = append(list, *s)
+		}
+	}
+	slices.SortFunc(list, func(x, y models.SignInSession) int { return y.LastUsedAt.Compare(x.LastUsedAt) })
+	return list, nil
+}
+
+// EndSession revokes one of the actor's sessions and closes its sockets.
+func (a *Auth) EndSession(ctx context.Context, actor models.Actor, id string) error {
+	now := a.clock.Now()
+	err := a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&refreshTokenRow{}).Where("user_id = ? AND family_id = ? AND revoked_at IS NULL", actor.UserID, id).Update("revoked_at", now)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return models.Errorf(models.ENOTFOUND, "session not found")
+		}
+		if a.outbox == nil {
+			return nil
+		}
+		return a.outbox.add(tx, models.SessionEnded{UserID: actor.UserID, SessionID: id, At: now})
 	})
 	if err == nil && a.outbox != nil {
 		a.outbox.Kick()

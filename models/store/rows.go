@@ -68,6 +68,8 @@ type refreshTokenRow struct {
 	UsedAt    *time.Time
 	RevokedAt *time.Time
 	CreatedAt time.Time
+	UserAgent string
+	IP        string
 }
 
 func (refreshTokenRow) TableName() string { return "refresh_tokens" }
