@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -44,32 +43,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// logBuffer collects the server's log lines; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// count counts log lines whose msg is msg.
-func (l *logBuffer) count(msg string) int { return strings.Count(l.String(), `"msg":"`+msg+`"`) }
-
 // server is the real binary running against the test's own Postgres and
 // Redis.
 type server struct {
 	URL  string
-	logs *logBuffer
+	logs *faults.LogBuffer
 	pid  int
 }
 
@@ -90,7 +68,7 @@ func startServer(t *testing.T, pg *faults.Postgres, rd *faults.Redis, env ...str
 		"LOGIN_MAX_FAILURES=3", "REQUEST_TIMEOUT=3s",
 	}
 	cmd.Env = append(cmd.Env, env...)
-	logs := &logBuffer{}
+	logs := &faults.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start server: %v", err)
@@ -423,7 +401,7 @@ func TestRedisOutage(t *testing.T) {
 	if r = s.do(t, "GET", "/metrics", "", nil); !strings.Contains(r.Raw, `teleconsult_dependency_up{dependency="redis"} 0`) {
 		t.Fatalf("metrics with Redis down lack the gauge at 0:\n%s", grep(r.Raw, "teleconsult_dependency_up"))
 	}
-	if n := s.logs.count("redis limiter degraded"); n != 1 {
+	if n := s.logs.Count("redis limiter degraded"); n != 1 {
 		t.Errorf("logged %d \"redis limiter degraded\" lines, want 1", n)
 	}
 
@@ -440,15 +418,15 @@ func TestRedisOutage(t *testing.T) {
 		if r := s.login("pat@example.com", password); r.err != nil || r.Status != 200 {
 			return fmt.Errorf("%d %s %v", r.Status, r.Raw, r.err)
 		}
-		if s.logs.count("redis limiter recovered") == 0 {
+		if s.logs.Count("redis limiter recovered") == 0 {
 			return fmt.Errorf("the limiter has not probed Redis yet")
 		}
 		return nil
 	})
-	if n := s.logs.count("redis limiter recovered"); n != 1 {
+	if n := s.logs.Count("redis limiter recovered"); n != 1 {
 		t.Errorf("logged %d \"redis limiter recovered\" lines, want 1", n)
 	}
-	if n := s.logs.count("redis limiter degraded"); n != 1 {
+	if n := s.logs.Count("redis limiter degraded"); n != 1 {
 		t.Errorf("logged %d \"redis limiter degraded\" lines in all, want 1", n)
 	}
 	if r = s.do(t, "GET", "/readyz", "", nil); r.Status != 200 || !strings.Contains(r.Raw, `"redis":"ok"`) {

@@ -7,6 +7,7 @@ package faults
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -405,3 +406,27 @@ func (r *Redis) signal(sig syscall.Signal) error {
 	}
 	return r.p.cmd.Process.Signal(sig)
 }
+
+// LogBuffer collects log lines (JSON, one per line); safe for concurrent use.
+type LogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *LogBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *LogBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Count counts the log lines whose msg is msg.
+func (l *LogBuffer) Count(msg string) int { return strings.Count(l.String(), `"msg":"`+msg+`"`) }
+
+// CountText counts the occurrences of text anywhere in the log.
+func (l *LogBuffer) CountText(text string) int { return strings.Count(l.String(), text) }

@@ -1,11 +1,9 @@
 package ratelimit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,24 +12,6 @@ import (
 
 	"teleconsult/faults"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) count(msg string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strings.Count(s.b.String(), `"msg":"`+msg+`"`)
-}
 
 // TestFallbackKeepsCountingWhenRedisStops runs the login limiter on a real,
 // private redis-server, kills it, and brings it back.
@@ -44,7 +24,7 @@ func TestFallbackKeepsCountingWhenRedisStops(t *testing.T) {
 	client := redis.NewClient(opt)
 	t.Cleanup(func() { _ = client.Close() })
 	shared := NewRedis(client, "test:login")
-	var logs syncBuffer
+	var logs faults.LogBuffer
 	f := NewFallback(shared, NewMemory(), slog.New(slog.NewJSONHandler(&logs, nil)))
 	f.ProbeEvery = 100 * time.Millisecond
 	ctx := t.Context()
@@ -87,8 +67,8 @@ func TestFallbackKeepsCountingWhenRedisStops(t *testing.T) {
 			t.Fatalf("Reset while Redis is down: %v", err)
 		}
 	}
-	if n := logs.count("redis limiter degraded"); n != 1 {
-		t.Errorf("logged %d degraded lines, want exactly 1:\n%s", n, logs.b.String())
+	if n := logs.Count("redis limiter degraded"); n != 1 {
+		t.Errorf("logged %d degraded lines, want exactly 1:\n%s", n, logs.String())
 	}
 
 	// Redis is back (empty: it kept nothing): the next probe recovers.
@@ -106,10 +86,10 @@ func TestFallbackKeepsCountingWhenRedisStops(t *testing.T) {
 	if n, err := client.Exists(ctx, "test:login:ip:4").Result(); err != nil || n != 1 {
 		t.Fatalf("after recovery the failures are not in Redis: exists=%d err=%v", n, err)
 	}
-	if n := logs.count("redis limiter recovered"); n != 1 {
-		t.Errorf("logged %d recovered lines, want exactly 1:\n%s", n, logs.b.String())
+	if n := logs.Count("redis limiter recovered"); n != 1 {
+		t.Errorf("logged %d recovered lines, want exactly 1:\n%s", n, logs.String())
 	}
-	if n := logs.count("redis limiter degraded"); n != 1 {
+	if n := logs.Count("redis limiter degraded"); n != 1 {
 		t.Errorf("logged %d degraded lines, want exactly 1", n)
 	}
 }

@@ -4,11 +4,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"teleconsult/models"
 	"teleconsult/modeltest"
-	"teleconsult/realtime"
 	"teleconsult/realtime/sioclient"
 )
 
@@ -37,18 +34,7 @@ func TestCancellingEmptiesTheRoom(t *testing.T) {
 // The same across two nodes: the room empties on the node that did not
 // handle the event too (through the Redis adapter).
 func TestCancellingEmptiesTheRoomOnEveryNode(t *testing.T) {
-	db := modeltest.NewPostgres(t)
-	opt, err := redis.ParseURL(modeltest.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	channel := modeltest.UniqueName("test-sio-")
-	node := func() *rig {
-		rc := redis.NewClient(opt)
-		t.Cleanup(func() { _ = rc.Close() })
-		return newRig(t, db, func(o *realtime.Options) { o.Redis, o.RedisChannel = rc, channel })
-	}
-	a, b := node(), node()
+	a, b := twoNodes(t)
 	c := a.people(models.StatusBooked)
 	room := map[string]any{"appointment_id": c.Appt.ID}
 	patient, doctor := a.dial(c.PatientT), b.dial(c.DoctorT)

@@ -3,28 +3,13 @@ package realtime_test
 import (
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"teleconsult/models"
-	"teleconsult/modeltest"
-	"teleconsult/realtime"
 )
 
 // Two nodes on one database and one Redis: a patient on one and a doctor on
 // the other share a room, its messages and presence.
 func TestTwoNodesShareRooms(t *testing.T) {
-	db := modeltest.NewPostgres(t)
-	opt, err := redis.ParseURL(modeltest.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	channel := modeltest.UniqueName("test-sio-")
-	node := func() *rig {
-		rc := redis.NewClient(opt)
-		t.Cleanup(func() { _ = rc.Close() })
-		return newRig(t, db, func(o *realtime.Options) { o.Redis, o.RedisChannel = rc, channel })
-	}
-	a, b := node(), node()
+	a, b := twoNodes(t)
 	c := a.people(models.StatusBooked)
 	room := map[string]any{"appointment_id": c.Appt.ID}
 	patient, doctor := a.dial(c.PatientT), b.dial(c.DoctorT)

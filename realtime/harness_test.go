@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"teleconsult/database"
 	"teleconsult/models"
@@ -62,6 +63,23 @@ func newRig(t testing.TB, db *database.DB, mutate ...func(*realtime.Options)) *r
 		hs.Close()
 	})
 	return &rig{t: t, URL: hs.URL, P: p, RT: rt, Clock: clock}
+}
+
+// twoNodes returns two servers on one database linked by the Redis adapter.
+func twoNodes(t *testing.T) (a, b *rig) {
+	t.Helper()
+	db := modeltest.NewPostgres(t)
+	opt, err := redis.ParseURL(modeltest.RedisURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	channel := modeltest.UniqueName("test-sio-")
+	node := func() *rig {
+		rc := redis.NewClient(opt)
+		t.Cleanup(func() { _ = rc.Close() })
+		return newRig(t, db, func(o *realtime.Options) { o.Redis, o.RedisChannel = rc, channel })
+	}
+	return node(), node()
 }
 
 // with returns the rig reporting to t (a subtest must not fail its parent).

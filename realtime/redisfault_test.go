@@ -1,11 +1,8 @@
 package realtime_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,23 +13,6 @@ import (
 	"teleconsult/modeltest"
 	"teleconsult/realtime"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) count(s string) int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Count(l.b.String(), s)
-}
 
 // With its own redis-server: a frozen Redis does not hold a chat:send ack
 // (the message is committed; the broadcast waits), and a dead one is
@@ -46,7 +26,7 @@ func TestRedisFaultsDegradeOnlyFanOut(t *testing.T) {
 	opt.MaxRetries = 0
 	rc := redis.NewClient(opt)
 	t.Cleanup(func() { _ = rc.Close() })
-	var logs lockedBuffer
+	var logs faults.LogBuffer
 	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) {
 		o.Redis, o.RedisChannel = rc, modeltest.UniqueName("fault-")
 		o.Log = slog.New(slog.NewJSONHandler(&logs, nil))
@@ -78,15 +58,15 @@ func TestRedisFaultsDegradeOnlyFanOut(t *testing.T) {
 
 	// Dead: the receive loops back off (a handful of log lines, not
 	// thousands), and chat keeps working on this node.
-	before := logs.count(`"level":"WARN"`)
+	before := logs.CountText(`"level":"WARN"`)
 	if err := rd.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
-	if n := logs.count(`"level":"WARN"`) - before; n > 5 {
-		t.Fatalf("%d warnings in 3 s with Redis down:\n%.2000s", n, logs.b.String())
+	if n := logs.CountText(`"level":"WARN"`) - before; n > 5 {
+		t.Fatalf("%d warnings in 3 s with Redis down:\n%.2000s", n, logs.String())
 	}
-	if n := logs.count("redis link down"); n != 1 {
+	if n := logs.CountText("redis link down"); n != 1 {
 		t.Fatalf("logged the link down %d times, want once", n)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -96,10 +76,10 @@ func TestRedisFaultsDegradeOnlyFanOut(t *testing.T) {
 	}
 	rd.Start()
 	deadline := time.Now().Add(15 * time.Second)
-	for logs.count("redis link restored") == 0 && time.Now().Before(deadline) {
+	for logs.CountText("redis link restored") == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n := logs.count("redis link restored"); n != 1 {
+	if n := logs.CountText("redis link restored"); n != 1 {
 		t.Fatalf("logged the link restored %d times, want once", n)
 	}
 }

@@ -1109,11 +1109,7 @@ func TestAppointmentsDatabaseOutageIsUnavailable(t *testing.T) {
 			},
 			"sweep": func() error { _, err := p.Appointments.SweepNoShows(ctx); return err },
 		}
-		for name, call := range calls {
-			if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
-				t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
-			}
-		}
+		storeMustBeUnavailable(t, calls)
 	})
 }
 

@@ -311,31 +311,25 @@ func (a *Auth) Sessions(ctx context.Context, actor models.Actor) ([]models.SignI
 		Order("created_at").Find(&rows).Error; err != nil {
 		return nil, err
 	}
+	// A family is live while it holds a token not yet spent (rotation
+	// leaves the spent ones behind, still unrevoked).
 	byFamily := map[string]*models.SignInSession{}
-	var out []*models.SignInSession
+	live := map[string]bool{}
+	var order []string
 	for _, r := range rows {
 		s, ok := byFamily[r.FamilyID]
 		if !ok {
 			s = &models.SignInSession{ID: r.FamilyID, CreatedAt: r.CreatedAt.UTC(), Current: r.FamilyID == actor.SessionID}
 			byFamily[r.FamilyID] = s
-			out = append(out, s)
+			order = append(order, r.FamilyID)
 		}
 		s.LastUsedAt, s.UserAgent, s.IP = r.CreatedAt.UTC(), r.UserAgent, r.IP
+		live[r.FamilyID] = live[r.FamilyID] || r.UsedAt == nil
 	}
-	// Families with only spent tokens left were signed out or rotated away.
-	var oldest []string
-	if err := a.db.WithContext(ctx).Model(&refreshTokenRow{}).Where("user_id = ? AND revoked_at IS NULL AND used_at IS NULL AND expires_at > ?",
-		actor.UserID, a.clock.Now()).Distinct().Pluck("family_id", &oldest).Error; err != nil {
-		return nil, err
-	}
-	live := map[string]bool{}
-	for _, f := range oldest {
-		live[f] = true
-	}
-	list := make([]models.SignInSession, 0, len(out))
-	for _, s := range out {
-		if live[s.ID] {
-			list = append(list, *s)
+	list := make([]models.SignInSession, 0, len(order))
+	for _, id := range order {
+		if live[id] {
+			list = append(list, *byFamily[id])
 		}
 	}
 	slices.SortFunc(list, func(x, y models.SignInSession) int { return y.LastUsedAt.Compare(x.LastUsedAt) })

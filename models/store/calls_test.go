@@ -297,11 +297,7 @@ func TestCallsDatabaseOutageIsUnavailable(t *testing.T) {
 			"expire":         func() error { _, err := p.Calls.ExpireRinging(ctx, a.ID, call.CallID); return err },
 			"end_if_absent":  func() error { _, _, err := p.Calls.EndIfAbsent(ctx, a.ID, f.patient.ID); return err },
 		}
-		for name, call := range calls {
-			if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
-				t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
-			}
-		}
+		storeMustBeUnavailable(t, calls)
 	})
 }
 

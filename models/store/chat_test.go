@@ -714,10 +714,6 @@ func TestChatDatabaseOutageIsUnavailable(t *testing.T) {
 			"markread": func() error { _, err := p.Chat.MarkRead(ctx, apptActor(f.patient), a.ID, 1); return err },
 			"open":     func() error { _, _, err := p.Chat.OpenAttachment(ctx, apptActor(f.patient), "x"); return err },
 		}
-		for name, call := range calls {
-			if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
-				t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
-			}
-		}
+		storeMustBeUnavailable(t, calls)
 	})
 }

@@ -104,3 +104,14 @@ func TestSlotsAcrossDaylightSaving(t *testing.T) {
 		}
 	})
 }
+
+// storeMustBeUnavailable runs each call (on a closed database) and wants
+// unavailable from every one: never internal, forbidden or not_found.
+func storeMustBeUnavailable(t *testing.T, calls map[string]func() error) {
+	t.Helper()
+	for name, call := range calls {
+		if err := call(); err == nil || models.ErrorCode(err) != models.EUNAVAILABLE {
+			t.Errorf("%s on a closed database: %v (code %s), want unavailable", name, err, models.ErrorCode(err))
+		}
+	}
+}
