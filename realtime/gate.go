@@ -41,8 +41,8 @@ const releaseAfter = 10 * time.Second
 // transports returns the polling and WebSocket transports, gated.
 func (g *handshakeGate) transports() *types.Set[transports.TransportCtor] {
 	return types.NewSet[transports.TransportCtor](
-		gatedCtor{&transports.PollingBuilder{}},
-		gatedCtor{&transports.WebSocketBuilder{}},
+		gatedCtor{pollingCtor()},
+		gatedCtor{websocketCtor()},
 	)
 }
 
