@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"teleconsult/models"
@@ -65,10 +66,15 @@ func (sess *session) observeCalls(args ...any) {
 	}
 }
 
-// stringField reads a string field of a payload as broadcasts carry it (a JSON
-// object decoded locally, or MessagePack from another node).
+// stringField reads a string field of a payload as broadcasts carry it:
+// JSON encoded once (json.RawMessage here, []byte once it crossed nodes
+// through the Redis adapter), or a decoded object.
 func stringField(payload any, key string) string {
 	switch m := payload.(type) {
+	case json.RawMessage:
+		return jsonStringField(m, key)
+	case []byte:
+		return jsonStringField(m, key)
 	case map[string]any:
 		v, _ := m[key].(string)
 		return v
@@ -77,6 +83,16 @@ func stringField(payload any, key string) string {
 		return v
 	}
 	return ""
+}
+
+func jsonStringField(b []byte, key string) string {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(b, &m) != nil {
+		return ""
+	}
+	var v string
+	_ = json.Unmarshal(m[key], &v)
+	return v
 }
 
 var errNoCall = models.Errorf(models.ECONFLICT, "no call is ringing or running in this consultation")

@@ -115,7 +115,7 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err := inRoom(sock, in.AppointmentID); err != nil {
 			return nil, err
 		}
-		payload := plainJSON(wire.Typing{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Typing: *in.Typing})
+		payload := rawJSON(wire.Typing{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Typing: *in.Typing})
 		s.fan.do(func() { sock.To(apptRoom(in.AppointmentID)).Emit("chat:typing", payload) })
 		return nil, nil
 	})
@@ -135,7 +135,7 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err != nil {
 			return nil, err
 		}
-		payload := plainJSON(wire.Read{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Seq: seq})
+		payload := rawJSON(wire.Read{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Seq: seq})
 		s.fan.do(func() { _ = s.io.To(apptRoom(in.AppointmentID)).Emit("chat:read", payload) })
 		return wire.SeqAck{OK: true, Seq: seq}, nil
 	})
@@ -157,7 +157,7 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 }
 
 func presence(appointmentID, userID string, online bool) any {
-	return plainJSON(wire.Presence{AppointmentID: appointmentID, UserID: userID, Online: online})
+	return rawJSON(wire.Presence{AppointmentID: appointmentID, UserID: userID, Online: online})
 }
 
 // onlineIn returns the users with at least one socket in room, on any node.

@@ -10,6 +10,7 @@ import (
 
 	"teleconsult/models"
 	"teleconsult/modeltest"
+	"teleconsult/realtime"
 )
 
 // The official JavaScript client (socket.io-client 4.x) connects, joins,
@@ -24,7 +25,7 @@ func TestJavaScriptClientCompat(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "socket.io-client")); err != nil {
 		t.Fatalf("socket.io-client is not installed: run `npm ci` in %s (make test does)", dir)
 	}
-	r := newRig(t, modeltest.NewPostgres(t))
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.RecoveryWindow = time.Minute })
 	c := r.people(models.StatusBooked)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

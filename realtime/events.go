@@ -108,11 +108,11 @@ func splitArgs(args []any) (any, ack) {
 		if cb, ok := args[n-1].(socket.Ack); ok {
 			args = args[:n-1]
 			var once sync.Once
-			reply = func(v any) { once.Do(func() { cb([]any{v}, nil) }) }
+			reply = func(v any) { once.Do(func() { cb([]any{rawJSON(v)}, nil) }) }
 		} else if cb, ok := args[n-1].(func([]any, error)); ok {
 			args = args[:n-1]
 			var once sync.Once
-			reply = func(v any) { once.Do(func() { cb([]any{v}, nil) }) }
+			reply = func(v any) { once.Do(func() { cb([]any{rawJSON(v)}, nil) }) }
 		}
 	}
 	if len(args) == 0 {
@@ -124,11 +124,16 @@ func splitArgs(args []any) (any, ack) {
 var (
 	errPayload = models.Errorf(models.EINVALID, "the event payload must be a JSON object")
 	errNUL     = models.Errorf(models.EINVALID, "the event payload contains a NUL character")
+	errDeep    = models.Errorf(models.EINVALID, "the event payload is nested too deeply")
 )
 
 // checkPayload accepts only a plain JSON object of bounded depth (no binary
-// attachments) and returns it as JSON.
+// attachments) and returns it as JSON. Text events arrive as JSON already
+// (see parser.go); others were decoded by the library.
 func checkPayload(v any) (json.RawMessage, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, checkRaw(raw)
+	}
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return nil, errPayload
@@ -143,10 +148,54 @@ func checkPayload(v any) (json.RawMessage, error) {
 	return b, nil
 }
 
+// checkRaw applies plain's rules to valid JSON without decoding it: an
+// object, nesting bounded, no NUL character (only its \u0000 escape can
+// appear in JSON text).
+func checkRaw(b json.RawMessage) error {
+	if len(b) == 0 || b[0] != '{' {
+		return errPayload
+	}
+	depth, inString, escaped := 0, false, false
+	for i, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+				if c == 'u' && bytes.HasPrefix(b[i+1:], []byte("0000")) {
+					return errNUL
+				}
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r', ',', ':':
+			continue
+		case '}', ']':
+			depth--
+			continue
+		}
+		// A value (or key) starts here, at plain's depth.
+		if depth > maxPayloadDepth {
+			return errDeep
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+		}
+	}
+	return nil
+}
+
 // plain walks a decoded payload: JSON values only, nesting bounded.
 func plain(v any, depth int) error {
 	if depth > maxPayloadDepth {
-		return models.Errorf(models.EINVALID, "the event payload is nested too deeply")
+		return errDeep
 	}
 	switch x := v.(type) {
 	case string:

@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/zishang520/socket.io/servers/socket/v3"
@@ -47,7 +46,7 @@ func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 	if !ok {
 		return nil
 	}
-	payload := plainJSON(wire.Status{AppointmentID: a.ID, Status: string(a.Status), Appointment: wire.NewAppointment(a)})
+	payload := rawJSON(wire.Status{AppointmentID: a.ID, Status: string(a.Status), Appointment: wire.NewAppointment(a)})
 	if _, diagnosis := env.Event.(models.DiagnosisReady); diagnosis {
 		return s.io.To(apptRoom(a.ID)).Emit("consultation:status", payload)
 	}
@@ -87,7 +86,7 @@ func (s *Server) Notify(ctx context.Context, ns []models.Notification) error {
 		if online != nil && !online[n.UserID] {
 			continue
 		}
-		if err := s.io.To(userRoom(n.UserID)).Emit("notification", plainJSON(wire.NewNotification(n))); err != nil {
+		if err := s.io.To(userRoom(n.UserID)).Emit("notification", rawJSON(wire.NewNotification(n))); err != nil {
 			return err
 		}
 	}
@@ -102,7 +101,7 @@ func (s *Server) MessagePosted(ctx context.Context, m models.Message) {
 // relayMessage emits chat:message to the room, except the socket that sent
 // it (it has the ack).
 func (s *Server) relayMessage(m models.Message, except socket.SocketId) {
-	payload := plainJSON(wire.NewMessage(m))
+	payload := rawJSON(wire.NewMessage(m))
 	s.fan.do(func() {
 		op := s.io.To(apptRoom(m.AppointmentID))
 		if except != "" {
@@ -129,19 +128,6 @@ func sleep(ctx context.Context, ms int) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
-}
-
-// plainJSON turns a payload into maps, lists and scalars as its JSON
-// encoding has them. Broadcasts cross nodes through the Redis adapter as
-// MessagePack, which knows nothing of json tags or time.Time.
-func plainJSON(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
 }
 
 func roleRoom(r models.Role) socket.Room { return socket.Room("role:" + string(r)) }

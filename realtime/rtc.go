@@ -64,18 +64,26 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 	}
 	for event, field := range map[string]string{"rtc:offer": "sdp", "rtc:answer": "sdp", "rtc:ice": "candidate"} {
 		s.on(sock, sess, event, func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
-			var in map[string]json.RawMessage
+			var in struct {
+				AppointmentID json.RawMessage `json:"appointment_id"`
+				SDP           json.RawMessage `json:"sdp"`
+				Candidate     json.RawMessage `json:"candidate"`
+			}
 			if err := json.Unmarshal(raw, &in); err != nil {
 				return nil, errPayload
 			}
 			var id string
-			if err := json.Unmarshal(in["appointment_id"], &id); err != nil {
+			if err := json.Unmarshal(in.AppointmentID, &id); err != nil {
 				return nil, models.InvalidFields(map[string]any{"appointment_id": "must be a string"})
+			}
+			value := in.Candidate
+			if field == "sdp" {
+				value = in.SDP
 			}
 			if err := checkRoom(id); err != nil {
 				return nil, err
 			}
-			if err := models.CheckSignal(field, len(in[field])); err != nil {
+			if err := models.CheckSignal(field, len(value)); err != nil {
 				return nil, err
 			}
 			if err := inRoom(sock, id); err != nil {
@@ -97,8 +105,6 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 				// Candidates: from memory when the call is known (see calls.go).
 				return nil, err
 			}
-			var value any
-			_ = json.Unmarshal(in[field], &value)
 			sig := wire.Signal{AppointmentID: id}
 			if field == "sdp" {
 				sig.SDP = value
@@ -115,7 +121,7 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 // theirs, on every node), never back to the sender's devices.
 func (s *Server) relay(sess *session, event string, sig wire.Signal) {
 	sig.FromUserID = sess.actor.UserID
-	payload := plainJSON(sig)
+	payload := rawJSON(sig)
 	s.fan.do(func() {
 		_ = s.io.To(apptRoom(sig.AppointmentID)).Except(userRoom(sess.actor.UserID)).Emit(event, payload)
 	})
@@ -131,7 +137,7 @@ func (s *Server) expireRinging(cs models.CallState) {
 		return
 	}
 	if ended {
-		_ = s.io.To(apptRoom(cs.AppointmentID)).Emit("rtc:hangup", plainJSON(wire.Signal{AppointmentID: cs.AppointmentID,
+		_ = s.io.To(apptRoom(cs.AppointmentID)).Emit("rtc:hangup", rawJSON(wire.Signal{AppointmentID: cs.AppointmentID,
 			CallID: cs.CallID, FromUserID: cs.CallerID, Reason: "timeout"}))
 	}
 }
@@ -151,7 +157,7 @@ func (s *Server) endCallIfGone(room socket.Room, appointmentID, userID string) {
 			return
 		}
 		if ended {
-			_ = s.io.To(apptRoom(appointmentID)).Emit("rtc:hangup", plainJSON(wire.Signal{AppointmentID: appointmentID,
+			_ = s.io.To(apptRoom(appointmentID)).Emit("rtc:hangup", rawJSON(wire.Signal{AppointmentID: appointmentID,
 				CallID: cs.CallID, FromUserID: userID, Reason: "disconnected"}))
 		}
 	})

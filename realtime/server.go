@@ -51,6 +51,9 @@ type Options struct {
 	// RecoveryWindow is how long a dropped connection may come back with
 	// its rooms (Socket.IO connection state recovery); 0 turns it off.
 	RecoveryWindow time.Duration
+	// RecoveryMaxPackets bounds the broadcasts kept for recovery (see
+	// recovery.go); a client whose place is older connects afresh.
+	RecoveryMaxPackets int
 	// CallGrace is how long a call survives all of one party's devices
 	// leaving its room.
 	CallGrace time.Duration
@@ -60,6 +63,8 @@ type Options struct {
 // contract's MaxHeartbeat), and the timeout is long enough for a loaded
 // mobile network to answer a ping.
 const (
+	DefaultRecoveryMaxPackets = 65536
+
 	DefaultPingInterval = 10 * time.Second
 	DefaultPingTimeout  = 5 * time.Second
 	MaxHeartbeat        = 15 * time.Second
@@ -94,6 +99,9 @@ func (o *Options) defaults() {
 	}
 	if o.MaxPerUser == 0 {
 		o.MaxPerUser = 10
+	}
+	if o.RecoveryMaxPackets == 0 {
+		o.RecoveryMaxPackets = DefaultRecoveryMaxPackets
 	}
 	if o.CallGrace == 0 {
 		o.CallGrace = 20 * time.Second
@@ -150,6 +158,7 @@ func New(svc Services, opts Options) (*Server, error) {
 	// checkOrigin below has already refused foreign pages; let the engine's
 	// WebSocket upgrade accept the origins it let through.
 	so.SetCors(&types.Cors{Origin: func(string) bool { return true }, Credentials: true})
+	so.SetParser(wireParser{})
 	s.gate = newHandshakeGate()
 	so.SetTransports(s.gate.transports())
 	if opts.RecoveryWindow > 0 {
@@ -158,6 +167,9 @@ func New(svc Services, opts Options) (*Server, error) {
 		// A recovered connection still proves its token again.
 		csr.SetSkipMiddlewares(false)
 		so.SetConnectionStateRecovery(csr)
+		if opts.Redis == nil {
+			so.SetAdapter(&recoveryBuilder{window: opts.RecoveryWindow, max: opts.RecoveryMaxPackets})
+		}
 	}
 	if opts.Redis != nil {
 		rc := redisLink(opts.Redis, s.log, nil)

@@ -136,7 +136,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		AllowOrigin:       func(origin, host string) bool { return api.OriginAllowed(cfg.CORSOrigins, origin, host) },
 		MaxHTTPBufferSize: cfg.SocketMaxHTTPBufferSize, PingInterval: cfg.SocketPingInterval, PingTimeout: cfg.SocketPingTimeout,
 		EventRate: cfg.SocketEventRate, EventBurst: cfg.SocketEventBurst, MaxPerUser: cfg.SocketMaxPerUser,
-		RecoveryWindow: cfg.SocketRecoveryWindow, CallGrace: cfg.CallGrace,
+		RecoveryWindow: cfg.SocketRecoveryWindow, RecoveryMaxPackets: cfg.SocketRecoveryPackets, CallGrace: cfg.CallGrace,
 	})
 	if err != nil {
 		return nil, err

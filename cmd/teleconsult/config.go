@@ -42,6 +42,9 @@ type Config struct {
 	TrustedProxies []string
 	CookieSecure   bool   // COOKIE_SECURE; defaults to true when APP_ENV=production
 	MetricsToken   string // METRICS_TOKEN: bearer token that /metrics requires
+	// PprofAddr is PPROF_ADDR: when set, Go's profiler (net/http/pprof)
+	// listens there, apart from the public address. Keep it on loopback.
+	PprofAddr string
 	// RequestReadTimeout bounds reading one request's body (uploads get
 	// UploadReadTimeout); WebSocket upgrades are not affected.
 	RequestReadTimeout time.Duration
@@ -78,6 +81,7 @@ type Config struct {
 	SocketEventBurst        int           // SOCKET_EVENT_BURST
 	SocketMaxPerUser        int           // SOCKET_MAX_PER_USER
 	SocketRecoveryWindow    time.Duration // SOCKET_RECOVERY_WINDOW
+	SocketRecoveryPackets   int           // SOCKET_RECOVERY_MAX_PACKETS
 
 	// Notifications and calls.
 	ReminderOffsets []time.Duration // REMINDER_OFFSETS, e.g. "24h,15m"
@@ -121,6 +125,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		TrustedProxies:            r.list("TRUSTED_PROXIES"),
 		CookieSecure:              r.boolean("COOKIE_SECURE", strings.TrimSpace(getenv("APP_ENV")) == "production"),
 		MetricsToken:              r.str("METRICS_TOKEN", ""),
+		PprofAddr:                 r.str("PPROF_ADDR", ""),
 		RequestReadTimeout:        r.duration("REQUEST_READ_TIMEOUT", 30*time.Second),
 		UploadReadTimeout:         r.duration("UPLOAD_READ_TIMEOUT", 5*time.Minute),
 		RequestTimeout:            r.duration("REQUEST_TIMEOUT", 10*time.Second),
@@ -146,6 +151,7 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SocketEventBurst:          r.integer("SOCKET_EVENT_BURST", 40, 1, 100000),
 		SocketMaxPerUser:          r.integer("SOCKET_MAX_PER_USER", 10, 1, 10000),
 		SocketRecoveryWindow:      r.duration("SOCKET_RECOVERY_WINDOW", 2*time.Minute),
+		SocketRecoveryPackets:     r.integer("SOCKET_RECOVERY_MAX_PACKETS", 65536, 1, 1<<24),
 		ReminderOffsets:           r.durations("REMINDER_OFFSETS", []time.Duration{24 * time.Hour, 15 * time.Minute}),
 		ReminderEvery:             r.duration("REMINDER_INTERVAL", 30*time.Second),
 		RingTimeout:               r.duration("CALL_RING_TIMEOUT", 45*time.Second),

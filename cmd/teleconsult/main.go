@@ -98,6 +98,14 @@ func serve(ctx context.Context, a *app, ready chan<- string) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if a.cfg.PprofAddr != "" {
+		stop, err := servePprof(a.cfg.PprofAddr, a.log)
+		if err != nil {
+			stopBG()
+			return err
+		}
+		defer stop()
+	}
 	a.log.Info("listening", "addr", ln.Addr().String(), "database", string(a.db.Dialect), "redis", a.cfg.RedisURL != "")
 	if ready != nil {
 		ready <- ln.Addr().String()

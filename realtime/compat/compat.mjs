@@ -72,6 +72,29 @@ async function run() {
   const sync = await doctor.timeout(5000).emitWithAck("chat:sync", { appointment_id: appointmentId, after_seq: 0 });
   check("sync returns the message", sync.ok === true && sync.messages.some((m) => m.id === sent.message.id));
 
+  // Connection state recovery: a dropped transport comes back with its
+  // rooms and the events it missed.
+  const away = io(base, { auth: { token: doctorToken }, transports: ["websocket"], forceNew: true,
+    reconnectionDelay: 100, reconnectionDelayMax: 200 });
+  await waitFor(away, "connect");
+  await away.timeout(5000).emitWithAck("consultation:join", { appointment_id: appointmentId });
+  const first = waitFor(away, "chat:message");
+  await patient.timeout(5000).emitWithAck("chat:send", { appointment_id: appointmentId, client_msg_id: "compat-2", text: "before the blip" });
+  await first;
+  const missed = [];
+  away.on("chat:message", (m) => missed.push(m.text));
+  const back = waitFor(away, "connect", 10000);
+  away.io.engine.close(); // the network drops; the client reconnects by itself
+  await patient.timeout(5000).emitWithAck("chat:send", { appointment_id: appointmentId, client_msg_id: "compat-3", text: "during the blip" });
+  await back;
+  check("a dropped connection is recovered", away.recovered === true);
+  const after = waitFor(away, "chat:message");
+  await patient.timeout(5000).emitWithAck("chat:send", { appointment_id: appointmentId, client_msg_id: "compat-4", text: "after the blip" });
+  await after;
+  check("the recovered socket got what it missed, once, and is still in the room",
+    JSON.stringify(missed) === JSON.stringify(["during the blip", "after the blip"]), JSON.stringify(missed));
+  away.close();
+
   doctor.close();
   patient.close();
 }

@@ -1,0 +1,268 @@
+package realtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// The Socket.IO parser is ours for the hot packets (the library's
+// extension point is SetParser); the wire format is unchanged.
+//
+// Decoding: the library decodes every event's JSON into map[string]any,
+// which the handlers then encode and decode again into typed structs. Our
+// decoder hands an EVENT's arguments over as json.RawMessage (validated
+// JSON, each argument's own bytes), so a handler decodes its payload once,
+// straight into its type, and a relayed value (an ICE candidate, an SDP)
+// is passed on byte for byte. Everything else (CONNECT, binary packets,
+// anything unusual) goes to the library's decoder.
+//
+// Encoding: our events and acknowledgements carry JSON the server encoded
+// once (json.RawMessage, see rawJSON), and an event to a room is encoded
+// once for all of its members. Our encoder writes those bytes as they are
+// instead of walking them through encoding/json again. Bytes that crossed
+// nodes through the Redis adapter (MessagePack turns json.RawMessage into
+// []byte) are the same JSON and are written the same way: the server never
+// sends binary attachments. Packets with other values use the library's
+// encoder.
+
+type wireParser struct{}
+
+func (wireParser) NewEncoder() parser.Encoder { return &wireEncoder{fallback: parser.NewEncoder()} }
+
+func (wireParser) NewDecoder() parser.Decoder {
+	d := &wireDecoder{EventEmitter: types.NewEventEmitter(), inner: parser.NewDecoder()}
+	_ = d.inner.On("decoded", func(args ...any) {
+		d.binary = false
+		d.Emit("decoded", args...)
+	})
+	return d
+}
+
+// rawJSON encodes v once for the wire (see the encoder above).
+func rawJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return json.RawMessage("null")
+	}
+	return b
+}
+
+type wireEncoder struct{ fallback parser.Encoder }
+
+func (e *wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
+	if p.Type != parser.EVENT && p.Type != parser.ACK {
+		return e.fallback.Encode(p)
+	}
+	args, ok := p.Data.([]any)
+	if !ok {
+		return e.fallback.Encode(p)
+	}
+	n := 24 + len(p.Nsp)
+	for _, a := range args {
+		switch v := a.(type) {
+		case json.RawMessage:
+			n += len(v) + 1
+		case []byte:
+			n += len(v) + 1
+		case string:
+			n += len(v) + 3
+		default:
+			return e.fallback.Encode(p)
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, byte(p.Type)+'0')
+	if p.Nsp != "" && p.Nsp != "/" {
+		b = append(b, p.Nsp...)
+		b = append(b, ',')
+	}
+	if p.Id != nil {
+		b = strconv.AppendUint(b, *p.Id, 10)
+	}
+	b = append(b, '[')
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch v := a.(type) {
+		case json.RawMessage:
+			b = append(b, v...)
+		case []byte:
+			b = append(b, v...)
+		case string:
+			b = appendJSONString(b, v)
+		}
+	}
+	b = append(b, ']')
+	return []types.BufferInterface{types.NewStringBuffer(b)}
+}
+
+// appendJSONString appends s as a JSON string (as encoding/json would,
+// HTML characters included).
+func appendJSONString(b []byte, s string) []byte {
+	simple := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			simple = false
+			break
+		}
+	}
+	if simple {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	q, _ := json.Marshal(s)
+	return append(b, q...)
+}
+
+// wireDecoder decodes text EVENT packets itself and leaves the rest to the
+// library's decoder (which emits on our behalf through the listener set in
+// NewDecoder).
+type wireDecoder struct {
+	types.EventEmitter
+	inner parser.Decoder
+	// binary is set while the library's decoder assembles a binary packet:
+	// until it is complete, every piece goes to it.
+	binary bool
+}
+
+func (d *wireDecoder) Add(data any) error {
+	if !d.binary {
+		if sb, ok := data.(*types.StringBuffer); ok {
+			if p, ok, err := decodeEvent(sb.Bytes()); ok || err != nil {
+				if err != nil {
+					return err
+				}
+				d.Emit("decoded", p)
+				return nil
+			}
+			if b := sb.Bytes(); len(b) > 0 && (b[0] == '5' || b[0] == '6') {
+				d.binary = true
+			}
+		}
+	}
+	return d.inner.Add(data)
+}
+
+func (d *wireDecoder) Destroy() { d.inner.Destroy() }
+
+const (
+	maxNamespaceLength = 512
+	maxPacketIDLength  = 20
+)
+
+// decodeEvent decodes "2[/nsp,][id][name, args...]". ok is false when the
+// packet is not a plain text event this decoder takes (the library's
+// decoder gets it); err is set for an event that is malformed.
+func decodeEvent(b []byte) (*parser.Packet, bool, error) {
+	if len(b) < 2 || b[0] != '2' {
+		return nil, false, nil
+	}
+	p := &parser.Packet{Type: parser.EVENT, Nsp: "/"}
+	i := 1
+	if b[i] == '/' {
+		j := bytes.IndexByte(b[i:], ',')
+		if j < 0 || j > maxNamespaceLength {
+			return nil, false, nil
+		}
+		p.Nsp = string(b[i : i+j])
+		i += j + 1
+	}
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i > start {
+		if i-start > maxPacketIDLength {
+			return nil, false, parser.ErrIllegalID
+		}
+		id, err := strconv.ParseUint(string(b[start:i]), 10, 64)
+		if err != nil {
+			return nil, false, parser.ErrIllegalID
+		}
+		p.Id = &id
+	}
+	body := b[i:]
+	if len(body) == 0 || body[0] != '[' || !json.Valid(body) {
+		return nil, false, nil
+	}
+	args := splitArray(body)
+	if len(args) == 0 || args[0][0] != '"' {
+		return nil, false, nil
+	}
+	var name string
+	if err := json.Unmarshal(args[0], &name); err != nil {
+		return nil, false, nil
+	}
+	if parser.ReservedEvents.Has(name) {
+		return nil, false, parser.ErrInvalidPayload
+	}
+	data := make([]any, len(args))
+	data[0] = name
+	for k := 1; k < len(args); k++ {
+		data[k] = args[k]
+	}
+	p.Data = data
+	return p, true, nil
+}
+
+// splitArray returns the elements of a valid JSON array, each as its own
+// bytes (without surrounding white space).
+func splitArray(b []byte) []json.RawMessage {
+	var out []json.RawMessage
+	depth, inString, escaped := 0, false, false
+	start := -1
+	for i, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth == 1 {
+				continue
+			}
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				if start >= 0 {
+					out = append(out, trimJSON(b[start:i]))
+				}
+				return out
+			}
+		case ',':
+			if depth == 1 {
+				out = append(out, trimJSON(b[start:i]))
+				start = -1
+				continue
+			}
+		}
+		if depth >= 1 && start < 0 {
+			start = i
+		}
+	}
+	return out
+}
+
+func trimJSON(b []byte) json.RawMessage {
+	return json.RawMessage(bytes.TrimRight(b, " \t\n\r"))
+}

@@ -1,0 +1,156 @@
+package realtime
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// decodeWith runs a decoder over one text packet and returns what it emitted.
+func decodeWith(t testing.TB, d parser.Decoder, text string) (*parser.Packet, error) {
+	var got *parser.Packet
+	_ = d.On("decoded", func(args ...any) { got, _ = args[0].(*parser.Packet) })
+	err := d.Add(types.NewStringBufferString(text))
+	return got, err
+}
+
+// plainArgs turns raw JSON arguments into what encoding/json decodes them to.
+func plainArgs(t testing.TB, data any) any {
+	args, ok := data.([]any)
+	if !ok {
+		return data
+	}
+	out := make([]any, len(args))
+	for i, a := range args {
+		if raw, ok := a.(json.RawMessage); ok {
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatalf("argument %d is not JSON: %q", i, raw)
+			}
+			out[i] = v
+			continue
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func TestParserDecodesEventsAsTheLibraryDoes(t *testing.T) {
+	packets := []string{
+		`2["rtc:ice",{"appointment_id":"a","candidate":{"candidate":"x y","sdpMid":"0"}}]`,
+		`212["chat:send",{"text":"h\u00e9llo \"q\" \\ ]}","n":[1,2,{"a":[]}]}]`,
+		`2/admin,7["x", 1 , true ,null, "s" ,[ ] ]`,
+		`2[ "spaced" , { } ]`,
+		`2["only"]`,
+		`0{"token":"t"}`,
+		`3["not an event"]`,
+		`2[1,"numeric name"]`,
+		`2["trailing"] garbage`,
+		`2["disconnect",{}]`,
+		`2{"not":"a list"}`,
+		`2[]`,
+		`2["unterminated",{]`,
+		`2123456789012345678901["x"]`,
+	}
+	for _, text := range packets {
+		want, wantErr := decodeWith(t, parser.NewDecoder(), text)
+		got, gotErr := decodeWith(t, wireParser{}.NewDecoder(), text)
+		if (wantErr != nil) != (gotErr != nil) {
+			t.Errorf("%s: error %v, the library's %v", text, gotErr, wantErr)
+			continue
+		}
+		if (want == nil) != (got == nil) {
+			t.Errorf("%s: decoded %v, the library %v", text, got, want)
+			continue
+		}
+		if want == nil {
+			continue
+		}
+		if got.Type != want.Type || got.Nsp != want.Nsp || !reflect.DeepEqual(got.Id, want.Id) {
+			t.Errorf("%s: header %v/%q/%v, the library's %v/%q/%v", text, got.Type, got.Nsp, got.Id, want.Type, want.Nsp, want.Id)
+		}
+		if g, w := plainArgs(t, got.Data), want.Data; !reflect.DeepEqual(g, w) {
+			t.Errorf("%s: data %#v, the library's %#v", text, g, w)
+		}
+	}
+}
+
+func TestParserEncodesAsTheLibraryDoes(t *testing.T) {
+	id := uint64(42)
+	payload := map[string]any{"appointment_id": "a<b>&c", "text": "é \"quoted\" \n", "n": 1.5, "list": []any{true, nil}}
+	cases := []*parser.Packet{
+		{Type: parser.EVENT, Nsp: "/", Data: []any{"chat:message", payload}},
+		{Type: parser.EVENT, Nsp: "/", Data: []any{"chat:message", payload, "offset-1"}},
+		{Type: parser.ACK, Nsp: "/", Id: &id, Data: []any{map[string]any{"ok": true}}},
+		{Type: parser.EVENT, Nsp: "/admin", Id: &id, Data: []any{"x<y>", payload}},
+	}
+	for _, p := range cases {
+		want := parser.NewEncoder().Encode(p)
+		raw := *p
+		args := []any{}
+		for _, a := range p.Data.([]any) {
+			if m, ok := a.(map[string]any); ok {
+				args = append(args, rawJSON(m))
+			} else {
+				args = append(args, a)
+			}
+		}
+		raw.Data = args
+		got := (&wireEncoder{fallback: parser.NewEncoder()}).Encode(&raw)
+		if len(got) != 1 || len(want) != 1 || got[0].String() != want[0].String() {
+			t.Errorf("encoded %q, the library %q", got[0].String(), want[0].String())
+		}
+		// Bytes that crossed nodes (MessagePack gives []byte) encode the same.
+		for i, a := range args {
+			if r, ok := a.(json.RawMessage); ok {
+				args[i] = []byte(r)
+			}
+		}
+		if again := (&wireEncoder{fallback: parser.NewEncoder()}).Encode(&raw); again[0].String() != want[0].String() {
+			t.Errorf("encoded from bytes %q, the library %q", again[0].String(), want[0].String())
+		}
+	}
+}
+
+func FuzzParserDecode(f *testing.F) {
+	for _, s := range []string{`2["a",{"b":1}]`, `21["a",[1,{"c":"]"}],"x"]`, `2/n,["a"]`, `2["a",`, `2[`, `5-["a",{"_placeholder":true,"num":0}]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got, gotErr := decodeWith(t, wireParser{}.NewDecoder(), text)
+		want, wantErr := decodeWith(t, parser.NewDecoder(), text)
+		if got == nil || want == nil || gotErr != nil || wantErr != nil {
+			if (got == nil) != (want == nil) && gotErr == nil && wantErr == nil {
+				t.Fatalf("%q: decoded %v, the library %v", text, got, want)
+			}
+			return
+		}
+		if g := plainArgs(t, got.Data); !reflect.DeepEqual(g, want.Data) {
+			t.Fatalf("%q: data %#v, the library's %#v", text, g, want.Data)
+		}
+	})
+}
+
+func TestCheckRawMatchesPlain(t *testing.T) {
+	deep := func(n int) string {
+		s := `1`
+		for range n {
+			s = `{"a":` + s + `}`
+		}
+		return s
+	}
+	for _, text := range []string{`{}`, `{"a":"b"}`, `{"a":"\u0000"}`, `{"a\u0000":1}`, `{"a":"\\u0000"}`, `[1]`, `"s"`, deep(16), deep(17), deep(18), `{"a":[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}`} {
+		var v any
+		if err := json.Unmarshal([]byte(text), &v); err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		_, want := checkPayload(v)
+		_, got := checkPayload(json.RawMessage(text))
+		if (want == nil) != (got == nil) {
+			t.Errorf("%s: raw check %v, decoded check %v", text, got, want)
+		}
+	}
+}
