@@ -14,6 +14,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -39,6 +40,12 @@ type Chat struct {
 	MaxImagePixels int64
 	UserDailyBytes int64
 	RoomDailyBytes int64
+	// GroupCommit tunes how sent messages share transactions on Postgres;
+	// it is read when the first message is sent.
+	GroupCommit GroupCommit
+
+	commitOnce sync.Once
+	committer  *committer
 }
 
 // NewChat builds the chat service; files may be nil (no attachments).
@@ -75,6 +82,8 @@ func (c *Chat) Join(ctx context.Context, actor models.Actor, appointmentID strin
 }
 
 // Send stores a message with the next sequence number of its appointment.
+// On Postgres, messages sent at the same time share one transaction (see
+// GroupCommit); each call returns only after that transaction commits.
 func (c *Chat) Send(ctx context.Context, actor models.Actor, in models.SendInput) (models.Message, bool, error) {
 	if err := models.Validate(in); err != nil {
 		return models.Message{}, false, err
@@ -82,6 +91,9 @@ func (c *Chat) Send(ctx context.Context, actor models.Actor, in models.SendInput
 	text, err := models.CleanText(in.Text, false)
 	if err != nil {
 		return models.Message{}, false, err
+	}
+	if gc := c.groupCommitter(); gc != nil {
+		return gc.send(ctx, actor, in.AppointmentID, in.ClientMsgID, text)
 	}
 	return c.store(ctx, actor, in.AppointmentID, in.ClientMsgID, text, nil)
 }
@@ -107,8 +119,13 @@ func (c *Chat) existing(ctx context.Context, appointmentID, senderID, clientMsgI
 // that lock too, and a refusal rolls the number back. A retry of a stored
 // client_msg_id (the insert hits the unique key) returns the stored message.
 func (c *Chat) store(ctx context.Context, actor models.Actor, appointmentID, clientMsgID, text string, att *models.Attachment) (models.Message, bool, error) {
-	now := c.clock.Now().UTC()
-	m := messageRow{ID: uuid.NewString(), AppointmentID: appointmentID, SenderID: actor.UserID, ClientMsgID: clientMsgID, Text: text, CreatedAt: now}
+	m := messageRow{ID: uuid.NewString(), AppointmentID: appointmentID, SenderID: actor.UserID, ClientMsgID: clientMsgID, Text: text, CreatedAt: c.clock.Now().UTC()}
+	return c.storeRow(ctx, actor, m, att)
+}
+
+// storeRow is store for a message whose id and time are already chosen.
+func (c *Chat) storeRow(ctx context.Context, actor models.Actor, m messageRow, att *models.Attachment) (models.Message, bool, error) {
+	appointmentID, clientMsgID, now := m.AppointmentID, m.ClientMsgID, m.CreatedAt
 	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var row struct {
 			LastSeq     int64
