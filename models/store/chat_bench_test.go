@@ -13,14 +13,24 @@ import (
 	"teleconsult/modeltest"
 )
 
-// The chat:send store path on Postgres: many senders at once, each in a
-// room of its own among 256, as many rooms' patients and doctors would.
-// Reported: msgs/s, and the latency of one Send (p50, p99) in ms.
+// The chat:send store path on Postgres (TEST_DATABASE_URL, as the tests):
+// 128 senders at once (64 per CPU), each in a room of its own among 256,
+// each sending its next message once the last is answered. Reported:
+// msgs/s, the latency of one Send (p50, p99) in ms, and for group commit
+// the messages per transaction.
 //
-//	go test ./models/store -run '^$' -bench 'ChatSend' -benchtime 40000x
+//	go test ./models/store -run '^$' -bench 'ChatSend' -benchtime 60000x
 
 // BenchmarkChatSendGroupCommit: concurrent messages share transactions.
 func BenchmarkChatSendGroupCommit(b *testing.B) { benchChatSend(b, store.GroupCommit{}) }
+
+// BenchmarkChatSendGroupCommitWorkers: the same with 1 to 8 transactions
+// at once (GroupCommit.Workers).
+func BenchmarkChatSendGroupCommitWorkers(b *testing.B) {
+	for _, n := range []int{1, 2, 4, 8} {
+		b.Run(fmt.Sprintf("workers=%d", n), func(b *testing.B) { benchChatSend(b, store.GroupCommit{Workers: n}) })
+	}
+}
 
 // BenchmarkChatSendPerMessage: one transaction per message, for comparison.
 func BenchmarkChatSendPerMessage(b *testing.B) { benchChatSend(b, store.GroupCommit{Off: true}) }
@@ -61,6 +71,14 @@ func benchChatSend(b *testing.B, gc store.GroupCommit) {
 	})
 	b.StopTimer()
 	reportLatency(b, lat)
+	reportBatches(b, w)
+}
+
+// reportBatches reports the messages per transaction of group commit.
+func reportBatches(b *testing.B, w *gcWorld) {
+	if st := w.p.Chat.CommitStats(); st.Transactions > 0 {
+		b.ReportMetric(float64(st.Messages)/float64(st.Transactions), "msgs/txn")
+	}
 }
 
 // BenchmarkChatSendGroupCommitAtRate: messages arrive at a steady rate
@@ -101,6 +119,7 @@ func benchChatSendAt(b *testing.B, gc store.GroupCommit, rate int) {
 	wg.Wait()
 	b.StopTimer()
 	reportLatency(b, lat)
+	reportBatches(b, w)
 }
 
 func reportLatency(b *testing.B, lat []time.Duration) {

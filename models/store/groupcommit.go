@@ -14,9 +14,11 @@ import (
 	"teleconsult/models"
 )
 
-// Group commit defaults.
+// Group commit defaults. Two transactions at once kept a 2-core machine
+// (database included) busiest: with more, each took fewer messages and
+// the work per transaction dominated (see BenchmarkChatSendGroupCommitWorkers).
 const (
-	DefaultCommitWorkers  = 4
+	DefaultCommitWorkers  = 2
 	DefaultCommitMaxBatch = 256
 	DefaultCommitTimeout  = 10 * time.Second
 )
@@ -30,7 +32,7 @@ const (
 type GroupCommit struct {
 	// Off stores every message in a transaction of its own.
 	Off bool
-	// Workers is how many transactions may run at once (default 4); each
+	// Workers is how many transactions may run at once (default 2); each
 	// holds one connection of the pool while it runs.
 	Workers int
 	// MaxBatch caps the messages of one transaction (default 256).
