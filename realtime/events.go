@@ -55,7 +55,7 @@ type handler func(ctx context.Context, sess *session, raw json.RawMessage) (any,
 // decoding guards, a timeout, panic recovery, metrics, and the drain of a
 // stopping server. The rate budget was charged before (see budget).
 func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) {
-	_ = sock.On(name, func(args ...any) {
+	listener := func(args ...any) {
 		raw, reply := splitArgs(args)
 		if !s.enter() {
 			s.metrics.events.WithLabelValues(name, models.EUNAVAILABLE).Inc()
@@ -97,7 +97,12 @@ func (s *Server) on(sock *socket.Socket, sess *session, name string, h handler) 
 			out = okAck
 		}
 		reply(out)
-	})
+	}
+	if sess.listeners == nil {
+		sess.listeners = map[string]func(...any){}
+	}
+	sess.listeners[name] = listener
+	_ = sock.On(name, listener)
 }
 
 // splitArgs separates the payload from the ack callback. An event without

@@ -1,6 +1,9 @@
 package realtime_test
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +70,47 @@ func TestICEOnlyDuringACall(t *testing.T) {
 	}
 	if n := patient.Count("rtc:ice"); n != 1 {
 		t.Fatalf("the patient received %d candidates, want the 1 sent during a call", n)
+	}
+}
+
+// A burst of candidates sent right behind an offer, without waiting for
+// acknowledgements, reaches the other member after the offer and in the
+// order sent, every one of them.
+func TestICEKeepsItsPlaceBehindTheOffer(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t))
+	c, patient, doctor, _ := callRoom(t, r)
+	id := c.Appt.ID
+	mustOK(t, patient, "rtc:invite", map[string]any{"appointment_id": id, "media": "video"})
+	next(t, doctor, "rtc:invite")
+	mustOK(t, doctor, "rtc:accept", map[string]any{"appointment_id": id})
+	next(t, patient, "rtc:accept")
+
+	const n = 24 // within the event burst
+	if err := patient.Emit("rtc:offer", map[string]any{"appointment_id": id, "sdp": map[string]any{"type": "offer", "sdp": "v=0"}}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		cand := map[string]any{"candidate": fmt.Sprintf("candidate:%d 1 udp 1 127.0.0.1 %d typ host", i, 5000+i), "sdpMid": "0"}
+		if err := patient.Emit("rtc:ice", map[string]any{"appointment_id": id, "candidate": cand}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		got := next(t, doctor, "rtc:ice")
+		cand, _ := got["candidate"].(map[string]any)
+		if want := fmt.Sprintf("candidate:%d ", i); !strings.HasPrefix(fmt.Sprint(cand["candidate"]), want) {
+			t.Fatalf("candidate %d arrived as %v", i, cand["candidate"])
+		}
+		if got["from_user_id"] != c.Patient.ID {
+			t.Fatalf("candidate %d from %v", i, got["from_user_id"])
+		}
+	}
+	order := doctor.Order()
+	offer := slices.Index(order, "rtc:offer")
+	if first := slices.Index(order, "rtc:ice"); offer < 0 || first < offer {
+		t.Fatalf("the doctor received %v: a candidate before the offer", order)
+	}
+	if n := patient.Count("rtc:ice"); n != 0 {
+		t.Fatalf("the sender received %d of its own candidates", n)
 	}
 }

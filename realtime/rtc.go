@@ -122,6 +122,10 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 func (s *Server) relay(sess *session, event string, sig wire.Signal) {
 	sig.FromUserID = sess.actor.UserID
 	payload := rawJSON(sig)
+	if s.opts.Redis == nil && hotEvents[event] {
+		s.fan.do(func() { s.deliverLocal(apptRoom(sig.AppointmentID), sess.actor.UserID, event, payload) })
+		return
+	}
 	s.fan.do(func() {
 		_ = s.io.To(apptRoom(sig.AppointmentID)).Except(userRoom(sess.actor.UserID)).Emit(event, payload)
 	})

@@ -132,6 +132,7 @@ type Server struct {
 	stopOnce sync.Once
 	closed   chan struct{}
 	fan      *fanout
+	hot      *hotLane
 }
 
 // New builds the server; Close stops it.
@@ -141,7 +142,7 @@ func New(svc Services, opts Options) (*Server, error) {
 		svc.Clock = models.SystemClock{}
 	}
 	s := &Server{svc: svc, opts: opts, log: opts.Log, metrics: newMetrics(opts.Registry),
-		conns: map[socket.SocketId]*member{}, users: map[string]*userSlot{}, closed: make(chan struct{})}
+		conns: map[socket.SocketId]*member{}, users: map[string]*userSlot{}, closed: make(chan struct{}), hot: newHotLane()}
 	s.fan = newFanout(s.log, s.metrics.droppedBroadcasts.Inc)
 	if opts.PingInterval+opts.PingTimeout > MaxHeartbeat {
 		s.log.Warn("socket heartbeat is longer than the contract allows: dead peers are noticed late",
@@ -200,7 +201,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, models.EUNAVAILABLE, "this server is restarting; connect again")
 		return
 	}
-	s.handler.ServeHTTP(w, r)
+	s.handler.ServeHTTP(w, r.WithContext(s.hot.context(r.Context())))
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
@@ -268,6 +269,10 @@ type session struct {
 
 	mu    sync.Mutex
 	calls map[string]string // appointment id → call id
+
+	// listeners are the socket's event listeners by name (written while
+	// the socket is set up, read-only after).
+	listeners map[string]func(...any)
 }
 
 func sessionOf(sock *socket.Socket) *session {
@@ -344,16 +349,19 @@ func (s *Server) onConnection(sock *socket.Socket) {
 		s.end(sock, sess, reasonTokenExpired, func() { sock.Disconnect(true) },
 			namedEvent{"session:expired", wire.SessionExpired{Reason: "token_expired"}})
 	})
+	engineID := string(sock.Conn().Id())
 	var gone sync.Once
 	release := func() {
 		gone.Do(func() {
 			sess.expiry.Stop()
+			s.hot.remove(engineID, sock)
 			s.release(sock)
 		})
 	}
 	_ = sock.On("disconnecting", func(...any) { s.onDisconnecting(sock, sess) })
 	_ = sock.On("disconnect", func(...any) { release() })
-	sock.Use(s.budget(sock, sess))
+	budget := s.budget(sock, sess)
+	sock.Use(budget)
 	sock.OnAnyOutgoing(sess.observeCalls)
 	s.registerChat(sock, sess)
 	s.registerCallHandlers(sock, sess)
@@ -361,6 +369,7 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	if sess.actor.SessionID != "" {
 		sock.Join(sessionRoom(sess.actor.SessionID))
 	}
+	s.hot.add(engineID, &hotSocket{sock: sock, sess: sess, budget: budget, listeners: sess.listeners})
 	if !sock.Connected() {
 		release()
 	}

@@ -59,6 +59,7 @@ type wsTransport struct {
 	conn *types.WebSocketConn
 	net  net.Conn
 	idle time.Duration // a connection silent this long is dropped
+	lane *hotLane      // nil: every packet goes to the library
 
 	mu      sync.Mutex
 	pending []byte // frames waiting for the writer
@@ -73,6 +74,7 @@ func (w *wsTransport) Construct(ctx *types.HttpContext) {
 	w.Transport.Construct(ctx)
 	w.conn = ctx.Websocket
 	w.idle = ctx.IdleTimeout
+	w.lane = hotLaneOf(ctx)
 	w.net = w.conn.NetConn()
 	w.done = make(chan struct{})
 	w.conn.SetPingHandler(func(data string) error {
@@ -119,6 +121,9 @@ func (w *wsTransport) read() {
 		}
 		switch mt {
 		case ws.TextMessage:
+			if w.lane != nil && len(data) > 1 && data[0] == '4' && w.lane.take(w, data[1:]) {
+				continue
+			}
 			w.OnData(types.NewStringBuffer(data))
 		case ws.BinaryMessage:
 			w.OnData(types.NewBytesBuffer(data))
@@ -166,6 +171,27 @@ func (w *wsTransport) Send(packets []*packet.Packet) {
 	}
 	// The packets are handed over: the engine may run its send callbacks.
 	w.Emit("drain")
+}
+
+// sendText queues one text frame carrying an Engine.IO packet.
+func (w *wsTransport) sendText(data []byte) {
+	w.mu.Lock()
+	if w.closed || w.closing {
+		w.mu.Unlock()
+		return
+	}
+	w.pending = appendFrame(w.pending, true, data)
+	over := len(w.pending) > wsMaxPending
+	start := w.startLocked()
+	w.mu.Unlock()
+	if over {
+		w.OnError("websocket write backlog", errors.New("the peer reads too slowly"))
+		w.shut()
+		return
+	}
+	if start {
+		go w.write()
+	}
 }
 
 // queueControl queues a control frame (pong or close reply).

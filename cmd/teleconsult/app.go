@@ -127,6 +127,10 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)
 	chat := store.NewChat(db, clock, policy, audit, fileStore, cfg.AttachmentMaxBytes)
 	chat.MaxImagePixels, chat.UserDailyBytes, chat.RoomDailyBytes = cfg.ImageMaxPixels, cfg.UploadQuotaUserBytes, cfg.UploadQuotaRoomBytes
+	// Concurrent sends share transactions on Postgres (group commit); the
+	// committer drains before the database closes.
+	chat.GroupCommit.Log = log
+	a.closers = append(a.closers, chat.Close)
 	calls := store.NewCalls(db, clock, policy, cfg.RingTimeout)
 	a.notifications = store.NewNotifications(db, clock, audit, a.outbox, cfg.ReminderOffsets)
 

@@ -59,6 +59,7 @@ type Client struct {
 	acks     map[uint64]chan json.RawMessage
 	events   map[string][]json.RawMessage
 	counts   map[string]int
+	order    []string
 	notify   chan struct{}
 	closed   chan struct{}
 	closeErr error
@@ -236,6 +237,7 @@ func (c *Client) onEvent(s string) {
 	}
 	c.mu.Lock()
 	c.events[name] = append(c.events[name], payload)
+	c.order = append(c.order, name)
 	c.counts[name]++
 	close(c.notify)
 	c.notify = make(chan struct{})
@@ -373,6 +375,13 @@ func (c *Client) Next(ctx context.Context, event string) (json.RawMessage, error
 			return nil, fmt.Errorf("waiting for %q: %w", event, ctx.Err())
 		}
 	}
+}
+
+// Order lists the names of the events received so far, in arrival order.
+func (c *Client) Order() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.order...)
 }
 
 // Count is how many events with this name have arrived so far.

@@ -1,0 +1,200 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	"github.com/zishang520/socket.io/servers/socket/v3"
+	"github.com/zishang520/socket.io/v3/pkg/types"
+)
+
+// The hot lane carries ICE candidates, the event a call sends most (dozens
+// per call set-up, in bursts), past the library's general machinery.
+//
+// In: our WebSocket transport looks at each text message as it is read.
+// An ICE candidate event ("42[\"rtc:ice\",…]") of an admitted socket is
+// decoded here (parser.go), charged to the user's budget by the same
+// middleware, and handed to the same listener every other event gets,
+// through the socket's own task queue in the same two steps as the
+// library's events, so it keeps its place among the socket's other events
+// (a candidate never overtakes the offer sent before it).
+// What it skips is the library's per-packet event emitters, its packet
+// decoder and middleware chain. The acknowledgement, when one is asked
+// for, is written as the library would write it ("43<id>[…]").
+//
+// Out: on a single node (no Redis adapter) the candidate is encoded once
+// and its frame appended to the WebSocket transport of each socket of the
+// room's other members, instead of going through the broadcast operator
+// and the adapter, which build sets of rooms and socket ids per call.
+// Sockets on polling get it through the library. Candidates are not kept
+// for connection-state recovery in either case (see recovery.go). With
+// Redis the broadcast goes through the adapter as every other.
+
+// hotEvents are the events the hot lane takes.
+var hotEvents = map[string]bool{"rtc:ice": true}
+
+// hotLane maps the Engine.IO session of each admitted socket to it.
+type hotLane struct {
+	mu    sync.RWMutex
+	socks map[string]*hotSocket
+}
+
+type hotSocket struct {
+	sock      *socket.Socket
+	sess      *session
+	budget    socket.SocketMiddleware
+	listeners map[string]func(...any)
+}
+
+func newHotLane() *hotLane { return &hotLane{socks: map[string]*hotSocket{}} }
+
+type hotKey struct{}
+
+// withHotLane lets the transports of a request find the lane.
+func (l *hotLane) context(ctx context.Context) context.Context {
+	return context.WithValue(ctx, hotKey{}, l)
+}
+
+func hotLaneOf(ctx *types.HttpContext) *hotLane {
+	if ctx == nil || ctx.Request() == nil {
+		return nil
+	}
+	l, _ := ctx.Request().Context().Value(hotKey{}).(*hotLane)
+	return l
+}
+
+func (l *hotLane) add(engineID string, h *hotSocket) {
+	l.mu.Lock()
+	l.socks[engineID] = h
+	l.mu.Unlock()
+}
+
+func (l *hotLane) remove(engineID string, sock *socket.Socket) {
+	l.mu.Lock()
+	if h, ok := l.socks[engineID]; ok && h.sock == sock {
+		delete(l.socks, engineID)
+	}
+	l.mu.Unlock()
+}
+
+// take handles one Socket.IO packet (the Engine.IO message's data) if it
+// is a hot event of an admitted socket; false leaves it to the library.
+func (l *hotLane) take(w *wsTransport, pkt []byte) bool {
+	if len(pkt) < 12 || pkt[0] != '2' || !hotName(pkt) {
+		return false
+	}
+	l.mu.RLock()
+	h := l.socks[w.Sid()]
+	l.mu.RUnlock()
+	if h == nil {
+		return false
+	}
+	p, ok, err := decodeEvent(pkt)
+	if !ok || err != nil || p.Nsp != "/" {
+		return false
+	}
+	args := p.Data.([]any)
+	name := args[0].(string)
+	listener := h.listeners[name]
+	if listener == nil {
+		return false
+	}
+	if p.Id != nil {
+		id := *p.Id
+		args = append(args, func(out []any, _ error) { w.sendText(ackFrame(id, out)) })
+	}
+	// The library takes an event in two steps on the socket's queue
+	// (decode, then middleware and listener); so does the hot lane, which
+	// keeps the order of the socket's events whichever way each came.
+	h.sock.Enqueue(func() {
+		h.budget(args, func(err error) {
+			if err != nil {
+				return
+			}
+			h.sock.Enqueue(func() {
+				if h.sock.Connected() {
+					listener(args[1:]...)
+				}
+			})
+		})
+	})
+	return true
+}
+
+// hotName cheaply tells whether a packet names a hot event, before any
+// decoding: `2["rtc:ice",` or `2<id>["rtc:ice",`.
+func hotName(pkt []byte) bool {
+	i := 1
+	for i < len(pkt) && pkt[i] >= '0' && pkt[i] <= '9' {
+		i++
+	}
+	rest := pkt[i:]
+	return len(rest) > 11 && string(rest[:11]) == `["rtc:ice",`
+}
+
+// ackFrame is the Engine.IO message carrying a Socket.IO ACK.
+func ackFrame(id uint64, args []any) []byte {
+	b := make([]byte, 0, 64)
+	b = append(b, '4', '3')
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, '[')
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if raw, ok := a.(json.RawMessage); ok {
+			b = append(b, raw...)
+		} else {
+			b = append(b, rawJSON(a)...)
+		}
+	}
+	return append(b, ']')
+}
+
+// deliverLocal sends event to the sockets of room on this node, except
+// those of the user exceptUser: one encoding, one frame for all.
+func (s *Server) deliverLocal(room socket.Room, exceptUser, event string, payload json.RawMessage) {
+	nsp := s.io.Sockets()
+	ids, ok := nsp.Adapter().Rooms().Load(room)
+	if !ok {
+		return
+	}
+	var frame []byte
+	for _, id := range ids.Keys() {
+		sock, ok := nsp.Sockets().Load(id)
+		if !ok || !sock.Connected() {
+			continue
+		}
+		if sess := sessionOf(sock); sess == nil || sess.actor.UserID == exceptUser {
+			continue
+		}
+		w := wsOf(sock)
+		if w == nil {
+			_ = sock.Emit(event, payload)
+			continue
+		}
+		if frame == nil {
+			frame = make([]byte, 0, len(event)+len(payload)+8)
+			frame = append(frame, '4', '2', '[')
+			frame = appendJSONString(frame, event)
+			frame = append(frame, ',')
+			frame = append(frame, payload...)
+			frame = append(frame, ']')
+		}
+		w.sendText(frame)
+	}
+}
+
+// wsOf returns a socket's WebSocket transport (ours), if it is on one.
+func wsOf(sock *socket.Socket) *wsTransport {
+	switch t := sock.Conn().Transport().(type) {
+	case *wsTransport:
+		return t
+	case *gatedTransport:
+		w, _ := t.Transport.(*wsTransport)
+		return w
+	}
+	return nil
+}
