@@ -266,3 +266,97 @@ func splitArray(b []byte) []json.RawMessage {
 func trimJSON(b []byte) json.RawMessage {
 	return json.RawMessage(bytes.TrimRight(b, " \t\n\r"))
 }
+
+// objectFields returns the values of the named top-level fields of a JSON
+// object (nil when absent; the last one when repeated), without decoding
+// the rest. ok is false when it cannot answer exactly as encoding/json
+// would (an escaped key, a key matching only case-insensitively, not an
+// object): decode those with encoding/json.
+func objectFields(b []byte, keys ...string) (vals []json.RawMessage, ok bool) {
+	b = bytes.TrimLeft(b, " \t\n\r")
+	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+		return nil, false
+	}
+	vals = make([]json.RawMessage, len(keys))
+	i := 1
+	for {
+		i = skipSpace(b, i)
+		if b[i] == '}' {
+			return vals, true
+		}
+		if b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+		end := stringEnd(b, i)
+		key := b[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 {
+			return nil, false
+		}
+		i = skipSpace(b, end)
+		i = skipSpace(b, i+1) // the colon
+		vEnd := valueEnd(b, i)
+		match := -1
+		for k, want := range keys {
+			if string(key) == want {
+				match = k
+				break
+			}
+			if bytes.EqualFold(key, []byte(want)) {
+				return nil, false
+			}
+		}
+		if match >= 0 {
+			vals[match] = json.RawMessage(b[i:vEnd])
+		}
+		i = vEnd
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index after the closing quote of the string at i.
+func stringEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the index after the (valid) JSON value at i.
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for j := i; j < len(b); j++ {
+			switch b[j] {
+			case '"':
+				j = stringEnd(b, j) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return j + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	j := i
+	for j < len(b) && b[j] != ',' && b[j] != '}' && b[j] != ']' && b[j] != ' ' && b[j] != '\t' && b[j] != '\n' && b[j] != '\r' {
+		j++
+	}
+	return j
+}

@@ -154,3 +154,29 @@ func TestCheckRawMatchesPlain(t *testing.T) {
 		}
 	}
 }
+
+func FuzzObjectFields(f *testing.F) {
+	for _, s := range []string{`{"appointment_id":"a","candidate":{"c":"x"}}`, ` { "sdp" : [1, "]"] , "sdp": null } `, `{"Appointment_ID":"a"}`, `{"a\u005f":1}`, `[1]`, `{}`, `{"candidate":-1.5e3,"x":true}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		keys := []string{"appointment_id", "sdp", "candidate"}
+		got, ok := objectFields([]byte(text), keys...)
+		if !ok {
+			return
+		}
+		var want struct {
+			AppointmentID json.RawMessage `json:"appointment_id"`
+			SDP           json.RawMessage `json:"sdp"`
+			Candidate     json.RawMessage `json:"candidate"`
+		}
+		if err := json.Unmarshal([]byte(text), &want); err != nil {
+			t.Fatalf("%q: fields %q, but encoding/json fails: %v", text, got, err)
+		}
+		for i, w := range []json.RawMessage{want.AppointmentID, want.SDP, want.Candidate} {
+			if string(got[i]) != string(w) {
+				t.Fatalf("%q: %s is %q, encoding/json says %q", text, keys[i], got[i], w)
+			}
+		}
+	})
+}

@@ -69,7 +69,9 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 				SDP           json.RawMessage `json:"sdp"`
 				Candidate     json.RawMessage `json:"candidate"`
 			}
-			if err := json.Unmarshal(raw, &in); err != nil {
+			if f, ok := objectFields(raw, "appointment_id", "sdp", "candidate"); ok {
+				in.AppointmentID, in.SDP, in.Candidate = f[0], f[1], f[2]
+			} else if err := json.Unmarshal(raw, &in); err != nil {
 				return nil, errPayload
 			}
 			var id string
