@@ -44,6 +44,11 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		if err != nil {
 			return nil, err
 		}
+		// A device joining during a call learns of it now, so that its
+		// first candidates need no lookup (see calls.go).
+		if cs, err := s.svc.Calls.Current(ctx, sess.actor, in.AppointmentID); err == nil {
+			sess.callStarted(in.AppointmentID, cs.CallID)
+		}
 		r := apptRoom(in.AppointmentID)
 		wasOnline := s.userInRoom(ctx, r, sess.actor.UserID)
 		sock.Join(r)
