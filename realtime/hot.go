@@ -10,11 +10,12 @@ import (
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
 
-// The hot lane carries ICE candidates, the event a call sends most (dozens
-// per call set-up, in bursts), past the library's general machinery.
+// The hot lane carries the events sent most, ICE candidates (dozens per
+// call set-up, in bursts) and chat messages, past the library's general
+// machinery.
 //
 // In: our WebSocket transport looks at each text message as it is read.
-// An ICE candidate event ("42[\"rtc:ice\",…]") of an admitted socket is
+// A hot event ("42[\"rtc:ice\",…]", "42[\"chat:send\",…]") of an admitted socket is
 // decoded here (parser.go), charged to the user's budget by the same
 // middleware, and handed to the same listener every other event gets,
 // through the socket's own task queue in the same two steps as the
@@ -24,16 +25,18 @@ import (
 // decoder and middleware chain. The acknowledgement, when one is asked
 // for, is written as the library would write it ("43<id>[…]").
 //
-// Out: on a single node (no Redis adapter) the candidate is encoded once
-// and its frame appended to the WebSocket transport of each socket of the
-// room's other members, instead of going through the broadcast operator
-// and the adapter, which build sets of rooms and socket ids per call.
+// Out (candidates only; chat messages are broadcast as every other event,
+// as they are kept for recovery): on a single node (no Redis adapter) the
+// candidate is encoded once and its frame appended to the WebSocket
+// transport of each socket of the room's other members, instead of going
+// through the broadcast operator and the adapter, which build sets of
+// rooms and socket ids per call.
 // Sockets on polling get it through the library. Candidates are not kept
 // for connection-state recovery in either case (see recovery.go). With
 // Redis the broadcast goes through the adapter as every other.
 
 // hotEvents are the events the hot lane takes.
-var hotEvents = map[string]bool{"rtc:ice": true}
+var hotEvents = map[string]bool{"rtc:ice": true, "chat:send": true}
 
 // hotLane maps the Engine.IO session of each admitted socket to it.
 type hotLane struct {
@@ -98,7 +101,7 @@ func (l *hotLane) take(w *wsTransport, pkt []byte) bool {
 	args := p.Data.([]any)
 	name := args[0].(string)
 	listener := h.listeners[name]
-	if listener == nil {
+	if listener == nil || !hotEvents[name] {
 		return false
 	}
 	if p.Id != nil {
@@ -124,14 +127,14 @@ func (l *hotLane) take(w *wsTransport, pkt []byte) bool {
 }
 
 // hotName cheaply tells whether a packet names a hot event, before any
-// decoding: `2["rtc:ice",` or `2<id>["rtc:ice",`.
+// decoding: `2["rtc:ice",` or `2<id>["chat:send",` and the like.
 func hotName(pkt []byte) bool {
 	i := 1
 	for i < len(pkt) && pkt[i] >= '0' && pkt[i] <= '9' {
 		i++
 	}
 	rest := pkt[i:]
-	return len(rest) > 11 && string(rest[:11]) == `["rtc:ice",`
+	return (len(rest) > 11 && string(rest[:11]) == `["rtc:ice",`) || (len(rest) > 13 && string(rest[:13]) == `["chat:send",`)
 }
 
 // ackFrame is the Engine.IO message carrying a Socket.IO ACK.

@@ -124,7 +124,7 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 func (s *Server) relay(sess *session, event string, sig wire.Signal) {
 	sig.FromUserID = sess.actor.UserID
 	payload := rawJSON(sig)
-	if s.opts.Redis == nil && hotEvents[event] {
+	if s.opts.Redis == nil && ephemeral[event] {
 		s.fan.do(func() { s.deliverLocal(apptRoom(sig.AppointmentID), sess.actor.UserID, event, payload) })
 		return
 	}
