@@ -198,7 +198,9 @@ func decodeEvent(b []byte) (*parser.Packet, bool, error) {
 		return nil, false, nil
 	}
 	var name string
-	if err := json.Unmarshal(args[0], &name); err != nil {
+	if q := args[0]; bytes.IndexByte(q, '\\') < 0 {
+		name = string(q[1 : len(q)-1])
+	} else if err := json.Unmarshal(q, &name); err != nil {
 		return nil, false, nil
 	}
 	if parser.ReservedEvents.Has(name) {
@@ -216,7 +218,7 @@ func decodeEvent(b []byte) (*parser.Packet, bool, error) {
 // splitArray returns the elements of a valid JSON array, each as its own
 // bytes (without surrounding white space).
 func splitArray(b []byte) []json.RawMessage {
-	var out []json.RawMessage
+	out := make([]json.RawMessage, 0, 4)
 	depth, inString, escaped := 0, false, false
 	start := -1
 	for i, c := range b {

@@ -180,3 +180,42 @@ func FuzzObjectFields(f *testing.F) {
 		}
 	})
 }
+
+var benchEvent = `2["rtc:ice",{"appointment_id":"6f1c2b1e-8a4e-4c4b-9a57-0d8f0f7c9b21","candidate":{"candidate":"candidate:842163049 1 udp 1677729535 203.0.113.7 50123 typ srflx raddr 0.0.0.0 rport 0 generation 0","sdpMid":"0","sdpMLineIndex":0}}]`
+
+// Decoding one event: ours against the library's.
+func BenchmarkDecodeEvent(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		p    parser.Parser
+	}{{"ours", wireParser{}}, {"library", parser.NewParser()}} {
+		b.Run(c.name, func(b *testing.B) {
+			d := c.p.NewDecoder()
+			_ = d.On("decoded", func(...any) {})
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = d.Add(types.NewStringBufferString(benchEvent))
+			}
+		})
+	}
+}
+
+// Encoding one broadcast (done once per room, not per member).
+func BenchmarkEncodeBroadcast(b *testing.B) {
+	payload := map[string]any{"appointment_id": "6f1c2b1e-8a4e-4c4b-9a57-0d8f0f7c9b21", "seq": 42, "text": "The rash is better since yesterday.", "sender_id": "0d8f0f7c-9b21-4c4b-9a57-6f1c2b1e8a4e"}
+	raw := rawJSON(payload)
+	b.Run("ours", func(b *testing.B) {
+		e := wireParser{}.NewEncoder()
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"chat:message", raw}})
+		}
+	})
+	b.Run("library", func(b *testing.B) {
+		e := parser.NewEncoder()
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: []any{"chat:message", payload}})
+		}
+	})
+}
