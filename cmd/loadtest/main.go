@@ -1,15 +1,26 @@
-// Command loadtest drives a running Teleconsult server on this machine with
-// many consultation rooms: in each, a patient and a doctor connected over
-// Socket.IO send chat messages at a steady rate for a bounded time. It
-// prints connection times, acknowledged messages per second, ack latency
-// percentiles and delivery counts.
+// Command loadtest drives a running Teleconsult server on this machine. It
+// only targets loopback addresses and every run is bounded in time and
+// count. -scenario picks what it does:
+//
+// chat (the default): many consultation rooms; in each, a patient and a
+// doctor connected over Socket.IO send chat messages at a steady rate for
+// a bounded time. It prints connection times, acknowledged messages per
+// second, ack latency percentiles and delivery counts.
 //
 //	go run ./cmd/loadtest -url http://127.0.0.1:8080 -rooms 50 -rate 2 -duration 30s
 //
 // It sets up its own data through the REST API with an admin account
 // (the demo admin by default): one doctor per room with an all-week
-// schedule and one patient who books that doctor's first free slot. It
-// only targets loopback addresses.
+// schedule and one patient who books that doctor's first free slot.
+//
+// idle and storm take their accounts from a -clients file ("TOKEN APPT"
+// per line, as /work/shared/bench/seed.py writes) and print one JSON line
+// (see sockets.go):
+//
+//	loadtest -scenario idle -url http://127.0.0.1:18080 -clients clients.txt -n 15000 -pid PID -hold 30s
+//	loadtest -scenario storm -url http://127.0.0.1:18080 -clients clients.txt -n 10000 -pid PID
+//
+// scripts/bench-sockets.sh runs both against a throwaway server.
 package main
 
 import (
@@ -41,6 +52,25 @@ type config struct {
 
 func main() {
 	var c config
+	var sc sockConfig
+	scenario := flag.String("scenario", "chat", "chat (rooms that chat, set up through REST) | idle (hold authenticated sockets, report server RSS per socket) | storm (drop every connection at once, reconnect all)")
+	flag.StringVar(&sc.clients, "clients", "", "idle/storm: file of \"TOKEN APPT\" lines (seed.py's output)")
+	flag.IntVar(&sc.n, "n", 1000, "idle/storm: sockets (the first n lines of -clients)")
+	flag.IntVar(&sc.pid, "pid", 0, "idle/storm: server PID, to read its VmRSS from /proc")
+	flag.StringVar(&sc.gcURL, "gc-url", "", "idle: URL whose GET makes the server collect garbage before an RSS reading, e.g. http://127.0.0.1:6061/debug/pprof/heap?gc=1 (PPROF_ADDR)")
+	flag.BoolVar(&sc.join, "join", false, "idle: also join each socket's consultation")
+	flag.DurationVar(&sc.hold, "hold", 30*time.Second, "idle: how long to hold the sockets before the final reading")
+	flag.DurationVar(&sc.settle, "settle", 3*time.Second, "storm: pause between the last join and the drop")
+	flag.StringVar(&sc.drop, "drop", "rst", "storm: how connections are dropped: rst (SO_LINGER 0, a network failure) or fin (plain close); never a Socket.IO or WebSocket goodbye")
+	flag.IntVar(&sc.stormInflight, "storm-inflight", 0, "storm: most reconnects in progress at once (0: every socket reconnects at once)")
+	flag.DurationVar(&sc.jitter, "jitter", 0, "storm: spread reconnect starts evenly over this (0: all immediately)")
+	flag.IntVar(&sc.ramp, "ramp", 2000, "idle/storm: initial connections started per second (0: unpaced)")
+	flag.IntVar(&sc.inflight, "inflight", 256, "idle/storm: most initial handshakes in progress at once")
+	flag.StringVar(&sc.srcIPs, "src-ips", "", "idle/storm: loopback source addresses to spread sockets over, e.g. 127.0.0.1-127.0.0.8 or 127.0.0.2,127.0.0.3 (one address has ~28k ephemeral ports)")
+	flag.DurationVar(&sc.timeout, "timeout", 30*time.Second, "idle/storm: bound on one socket's handshake (+join+sync)")
+	flag.DurationVar(&sc.maxTime, "max-time", 5*time.Minute, "idle/storm: bound on the whole run")
+	flag.Float64Var(&sc.target, "target", 0, "idle: KiB of RSS per socket (default 20); storm: seconds until all are back (default 10)")
+	flag.StringVar(&sc.label, "label", "", "idle/storm: copied into the JSON line")
 	flag.StringVar(&c.url, "url", "http://127.0.0.1:8080", "server base URL (loopback only)")
 	flag.StringVar(&c.adminEmail, "admin-email", "admin@demo.teleconsult.app", "admin account that creates the doctors")
 	flag.StringVar(&c.adminPassword, "admin-password", "DemoAdmin!2026", "its password")
@@ -48,19 +78,28 @@ func main() {
 	flag.Float64Var(&c.rate, "rate", 2, "messages per second per socket")
 	flag.DurationVar(&c.duration, "duration", 20*time.Second, "how long to send (at most 10m)")
 	flag.Parse()
-	if err := run(context.Background(), c); err != nil {
+	var err error
+	switch *scenario {
+	case "chat":
+		err = run(context.Background(), c)
+	case "idle", "storm":
+		sc.url = c.url
+		if sc.target == 0 {
+			sc.target = map[string]float64{"idle": 20, "storm": 10}[*scenario]
+		}
+		err = runSockets(*scenario, sc)
+	default:
+		err = fmt.Errorf("unknown -scenario %q (chat, idle or storm)", *scenario)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
 	}
 }
 
 func run(ctx context.Context, c config) error {
-	u, err := url.Parse(c.url)
-	if err != nil {
+	if err := loopbackOnly(c.url); err != nil {
 		return err
-	}
-	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return fmt.Errorf("refusing to load %s: only loopback servers", u.Host)
 	}
 	if c.duration <= 0 || c.duration > 10*time.Minute || c.rooms < 1 || c.rooms > 5000 || c.rate <= 0 || c.rate > 100 {
 		return errors.New("keep -duration within (0, 10m], -rooms within 1..5000 and -rate within (0, 100]")
@@ -217,6 +256,18 @@ func run(ctx context.Context, c config) error {
 	fmt.Printf("chat:message delivered to the other member: %d of %d\n", delivered, acked.Load())
 	if failed.Load() > 0 || int64(delivered) != acked.Load() {
 		return errors.New("some messages were not acknowledged or not delivered")
+	}
+	return nil
+}
+
+// loopbackOnly refuses a base URL that is not on this machine.
+func loopbackOnly(base string) error {
+	u, err := url.Parse(base)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(u.Hostname()); u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("refusing to load %s: only loopback servers", u.Host)
 	}
 	return nil
 }
