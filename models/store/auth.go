@@ -371,12 +371,23 @@ func (a *Auth) Authenticate(ctx context.Context, raw string) (models.Principal, 
 		return models.Principal{}, errBadAccess
 	}
 	var r userRow
-	err = a.db.WithContext(ctx).Preload("Doctor").Where("id = ?", c.UserID).Take(&r).Error
+	// Every request and socket handshake comes here: only a doctor has a
+	// profile to load.
+	err = a.db.WithContext(ctx).Where("id = ?", c.UserID).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return models.Principal{}, errBadAccess
 	}
 	if err != nil {
 		return models.Principal{}, err
+	}
+	if r.Role == string(models.RoleDoctor) {
+		var d []doctorProfileRow
+		if err := a.db.WithContext(ctx).Where("user_id = ?", r.ID).Limit(1).Find(&d).Error; err != nil {
+			return models.Principal{}, err
+		}
+		if len(d) == 1 {
+			r.Doctor = &d[0]
+		}
 	}
 	if r.Disabled {
 		return models.Principal{}, models.Errorf(models.EUNAUTHORIZED, "this account is disabled")
