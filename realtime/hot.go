@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/zishang520/socket.io/parsers/socket/v3/parser"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
 )
@@ -159,32 +160,59 @@ func ackFrame(id uint64, args []any) []byte {
 // deliverLocal sends event to the sockets of room on this node, except
 // those of the user exceptUser: one encoding, one frame for all.
 func (s *Server) deliverLocal(room socket.Room, exceptUser, event string, payload json.RawMessage) {
+	s.deliver(room, []any{event, payload}, func(_ *socket.Socket, sess *session) bool {
+		return sess.actor.UserID == exceptUser
+	})
+}
+
+// deliverKept is deliverLocal for an event kept for connection-state
+// recovery: it is recorded as the adapter would record a broadcast (and
+// carries its offset), then delivered the same way, except to the socket
+// exceptSocket.
+func (s *Server) deliverKept(room socket.Room, exceptSocket socket.SocketId, event string, payload json.RawMessage) {
+	args := []any{event, payload}
+	if ra, ok := s.io.Sockets().Adapter().(*recoveryAdapter); ok {
+		p := &parser.Packet{Type: parser.EVENT, Nsp: "/", Data: args}
+		opts := &socket.BroadcastOptions{Rooms: types.NewSet(room), Except: types.NewSet[socket.Room]()}
+		if exceptSocket != "" {
+			opts.Except.Add(socket.Room(exceptSocket))
+		}
+		ra.record(p, opts)
+		args = p.Data.([]any)
+	}
+	s.deliver(room, args, func(sock *socket.Socket, _ *session) bool { return sock.Id() == exceptSocket })
+}
+
+// deliver writes one event to the connected sockets of room on this node
+// that skip does not exclude: encoded once; one frame appended to each
+// WebSocket transport, the same packet handed to the engine for others.
+func (s *Server) deliver(room socket.Room, args []any, skip func(*socket.Socket, *session) bool) {
 	nsp := s.io.Sockets()
 	ids, ok := nsp.Adapter().Rooms().Load(room)
 	if !ok {
 		return
 	}
+	var packet types.BufferInterface
 	var frame []byte
 	for _, id := range ids.Keys() {
 		sock, ok := nsp.Sockets().Load(id)
 		if !ok || !sock.Connected() {
 			continue
 		}
-		if sess := sessionOf(sock); sess == nil || sess.actor.UserID == exceptUser {
+		if sess := sessionOf(sock); sess == nil || skip(sock, sess) {
 			continue
+		}
+		if packet == nil {
+			packet = (&wireEncoder{fallback: parser.NewEncoder()}).Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: args})[0]
 		}
 		w := wsOf(sock)
 		if w == nil {
-			_ = sock.Emit(event, payload)
+			sock.Client().WriteToEngine([]types.BufferInterface{packet}, &socket.WriteOptions{PreEncoded: true})
 			continue
 		}
 		if frame == nil {
-			frame = make([]byte, 0, len(event)+len(payload)+8)
-			frame = append(frame, '4', '2', '[')
-			frame = appendJSONString(frame, event)
-			frame = append(frame, ',')
-			frame = append(frame, payload...)
-			frame = append(frame, ']')
+			frame = make([]byte, 0, packet.Len()+1)
+			frame = append(append(frame, '4'), packet.Bytes()...)
 		}
 		w.sendText(frame)
 	}

@@ -102,6 +102,10 @@ func (s *Server) MessagePosted(ctx context.Context, m models.Message) {
 // it (it has the ack).
 func (s *Server) relayMessage(m models.Message, except socket.SocketId) {
 	payload := rawJSON(wire.NewMessage(m))
+	if s.opts.Redis == nil {
+		s.fan.do(func() { s.deliverKept(apptRoom(m.AppointmentID), except, "chat:message", payload) })
+		return
+	}
 	s.fan.do(func() {
 		op := s.io.To(apptRoom(m.AppointmentID))
 		if except != "" {

@@ -105,36 +105,43 @@ func (a *recoveryAdapter) sweep() {
 }
 
 func (a *recoveryAdapter) Broadcast(p *parser.Packet, opts *socket.BroadcastOptions) {
-	if a.keep(p, opts) {
-		a.mu.Lock()
-		now := time.Now()
-		pos := a.first + uint64(a.n)
-		data, _ := p.Data.([]any)
-		data = append(data[:len(data):len(data)], a.boot+strconv.FormatUint(pos, 36))
-		p.Data = data
-		k := keptPacket{at: now, data: data}
-		if opts != nil {
-			if opts.Rooms != nil {
-				k.rooms = opts.Rooms.Keys()
-			}
-			if opts.Except != nil {
-				k.except = opts.Except.Keys()
-			}
-		}
-		if a.n == a.max {
-			a.dropOldestLocked()
-		}
-		a.pushLocked(k)
-		if len(k.rooms) == 0 {
-			a.rooms[""] = append(a.rooms[""], pos)
-		}
-		for _, r := range k.rooms {
-			a.rooms[r] = append(a.rooms[r], pos)
-		}
-		a.evictLocked(now)
-		a.mu.Unlock()
-	}
+	a.record(p, opts)
 	a.Adapter.Broadcast(p, opts)
+}
+
+// record keeps a broadcast (if it is to be kept) and appends its offset to
+// its arguments.
+func (a *recoveryAdapter) record(p *parser.Packet, opts *socket.BroadcastOptions) {
+	if !a.keep(p, opts) {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	pos := a.first + uint64(a.n)
+	data, _ := p.Data.([]any)
+	data = append(data[:len(data):len(data)], a.boot+strconv.FormatUint(pos, 36))
+	p.Data = data
+	k := keptPacket{at: now, data: data}
+	if opts != nil {
+		if opts.Rooms != nil {
+			k.rooms = opts.Rooms.Keys()
+		}
+		if opts.Except != nil {
+			k.except = opts.Except.Keys()
+		}
+	}
+	if a.n == a.max {
+		a.dropOldestLocked()
+	}
+	a.pushLocked(k)
+	if len(k.rooms) == 0 {
+		a.rooms[""] = append(a.rooms[""], pos)
+	}
+	for _, r := range k.rooms {
+		a.rooms[r] = append(a.rooms[r], pos)
+	}
+	a.evictLocked(now)
 }
 
 // keep reports whether a broadcast is kept: events without an
