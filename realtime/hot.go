@@ -26,15 +26,15 @@ import (
 // decoder and middleware chain. The acknowledgement, when one is asked
 // for, is written as the library would write it ("43<id>[…]").
 //
-// Out (candidates only; chat messages are broadcast as every other event,
-// as they are kept for recovery): on a single node (no Redis adapter) the
-// candidate is encoded once and its frame appended to the WebSocket
+// Out: on a single node (no Redis adapter) a candidate, or a stored chat
+// message, is encoded once and its frame appended to the WebSocket
 // transport of each socket of the room's other members, instead of going
 // through the broadcast operator and the adapter, which build sets of
-// rooms and socket ids per call.
-// Sockets on polling get it through the library. Candidates are not kept
-// for connection-state recovery in either case (see recovery.go). With
-// Redis the broadcast goes through the adapter as every other.
+// rooms and socket ids per call. Sockets on polling get the same packet
+// through the engine. Candidates are not kept for connection-state
+// recovery; chat messages are recorded first, exactly as the adapter
+// would record them (see recovery.go). With Redis these broadcasts go
+// through the adapter as every other.
 
 // hotEvents are the events the hot lane takes.
 var hotEvents = map[string]bool{"rtc:ice": true, "chat:send": true}
