@@ -102,6 +102,16 @@ func (w *wsTransport) Construct(ctx *types.HttpContext) {
 	go w.read()
 }
 
+// OnRequest refuses a polling request that reaches the session after its
+// upgrade completed (the engine checked the transport just before). The
+// engine also hands over the WebSocket's own handshake request: that one
+// is the connection itself.
+func (w *wsTransport) OnRequest(ctx *types.HttpContext) {
+	if ctx.Websocket == nil {
+		refuse(ctx)
+	}
+}
+
 func (w *wsTransport) Name() string          { return transports.WEBSOCKET }
 func (w *wsTransport) HandlesUpgrades() bool { return true }
 
