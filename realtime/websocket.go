@@ -168,19 +168,28 @@ func (w *wsTransport) Send(packets []*packet.Packet) {
 		_, text := data.(*types.StringBuffer)
 		w.pending = appendFrame(w.pending, text, data.Bytes())
 	}
+	if w.queuedLocked() {
+		// The packets are handed over: the engine may run its send callbacks.
+		w.Emit("drain")
+	}
+}
+
+// queuedLocked ends a queueing (called with mu held; returns with it
+// released): it starts the writer if none runs, or drops a peer whose
+// backlog is over the bound. It reports whether the connection goes on.
+func (w *wsTransport) queuedLocked() bool {
 	over := len(w.pending) > wsMaxPending
 	start := w.startLocked()
 	w.mu.Unlock()
 	if over {
 		w.OnError("websocket write backlog", errors.New("the peer reads too slowly"))
 		w.shut()
-		return
+		return false
 	}
 	if start {
 		go w.write()
 	}
-	// The packets are handed over: the engine may run its send callbacks.
-	w.Emit("drain")
+	return true
 }
 
 // sendText queues one text frame carrying an Engine.IO packet.
@@ -191,17 +200,7 @@ func (w *wsTransport) sendText(data []byte) {
 		return
 	}
 	w.pending = appendFrame(w.pending, true, data)
-	over := len(w.pending) > wsMaxPending
-	start := w.startLocked()
-	w.mu.Unlock()
-	if over {
-		w.OnError("websocket write backlog", errors.New("the peer reads too slowly"))
-		w.shut()
-		return
-	}
-	if start {
-		go w.write()
-	}
+	w.queuedLocked()
 }
 
 // queueControl queues a control frame (pong or close reply).
@@ -216,11 +215,7 @@ func (w *wsTransport) queueControl(op int, data []byte) {
 	if op == ws.CloseMessage {
 		w.closing = true
 	}
-	start := w.startLocked()
-	w.mu.Unlock()
-	if start {
-		go w.write()
-	}
+	w.queuedLocked()
 }
 
 func (w *wsTransport) startLocked() bool {
