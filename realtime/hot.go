@@ -36,8 +36,18 @@ import (
 // would record them (see recovery.go). With Redis these broadcasts go
 // through the adapter as every other.
 
-// hotEvents are the events the hot lane takes.
-var hotEvents = map[string]bool{"rtc:ice": true, "chat:send": true}
+// hotEvents are the events the hot lane takes; hotPrefixes are how their
+// packets begin after the ack id (`["rtc:ice",`), derived from them.
+var (
+	hotEvents   = map[string]bool{"rtc:ice": true, "chat:send": true}
+	hotPrefixes = func() []string {
+		var out []string
+		for name := range hotEvents {
+			out = append(out, string(appendJSONString([]byte("["), name))+",")
+		}
+		return out
+	}()
+)
 
 // hotLane maps the Engine.IO session of each admitted socket to it.
 type hotLane struct {
@@ -86,7 +96,7 @@ func (l *hotLane) remove(engineID string, sock *socket.Socket) {
 // take handles one Socket.IO packet (the Engine.IO message's data) if it
 // is a hot event of an admitted socket; false leaves it to the library.
 func (l *hotLane) take(w *wsTransport, pkt []byte) bool {
-	if len(pkt) < 12 || pkt[0] != '2' || !hotName(pkt) {
+	if len(pkt) < 2 || pkt[0] != '2' || !hotName(pkt) {
 		return false
 	}
 	l.mu.RLock()
@@ -135,7 +145,12 @@ func hotName(pkt []byte) bool {
 		i++
 	}
 	rest := pkt[i:]
-	return (len(rest) > 11 && string(rest[:11]) == `["rtc:ice",`) || (len(rest) > 13 && string(rest[:13]) == `["chat:send",`)
+	for _, p := range hotPrefixes {
+		if len(rest) > len(p) && string(rest[:len(p)]) == p {
+			return true
+		}
+	}
+	return false
 }
 
 // ackFrame is the Engine.IO message carrying a Socket.IO ACK.
@@ -203,7 +218,7 @@ func (s *Server) deliver(room socket.Room, args []any, skip func(*socket.Socket,
 			continue
 		}
 		if packet == nil {
-			packet = (&wireEncoder{fallback: parser.NewEncoder()}).Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: args})[0]
+			packet = wireEnc.Encode(&parser.Packet{Type: parser.EVENT, Nsp: "/", Data: args})[0]
 		}
 		w := wsOf(sock)
 		if w == nil {

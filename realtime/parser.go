@@ -54,6 +54,9 @@ func rawJSON(v any) json.RawMessage {
 
 type wireEncoder struct{ fallback parser.Encoder }
 
+// wireEnc encodes the server's own deliveries (it keeps no state).
+var wireEnc = wireParser{}.NewEncoder()
+
 func (e *wireEncoder) Encode(p *parser.Packet) []types.BufferInterface {
 	if p.Type != parser.EVENT && p.Type != parser.ACK {
 		return e.fallback.Encode(p)
