@@ -68,7 +68,20 @@ type wsTransport struct {
 	closing bool   // close once pending is written
 	closed  bool
 	done    chan struct{} // closed when the connection is closed
+	heard   uint8         // which of the engine's listeners are attached (wsHeard)
 }
+
+// The engine attaches its packet, close and error listeners just after it
+// builds a transport, for a new session or an upgrade. Reading starts once
+// all three are there: a message read before (a client's "2probe", sent
+// right after the WebSocket handshake) would be emitted to no one and the
+// upgrade would hang until the client gave up.
+const (
+	wsHeardPacket uint8 = 1 << iota
+	wsHeardClose
+	wsHeardError
+	wsHeard = wsHeardPacket | wsHeardClose | wsHeardError
+)
 
 func (w *wsTransport) Construct(ctx *types.HttpContext) {
 	w.Transport.Construct(ctx)
@@ -99,7 +112,42 @@ func (w *wsTransport) Construct(ctx *types.HttpContext) {
 	_ = w.conn.Once("close", func(...any) { w.OnClose() })
 	w.SetWritable(true)
 	w.SetPerMessageDeflate(nil)
-	go w.read()
+}
+
+func (w *wsTransport) On(ev types.EventName, ls ...types.EventListener) error {
+	err := w.Transport.On(ev, ls...)
+	w.listened(ev)
+	return err
+}
+
+func (w *wsTransport) Once(ev types.EventName, ls ...types.EventListener) error {
+	err := w.Transport.Once(ev, ls...)
+	w.listened(ev)
+	return err
+}
+
+// listened records an engine listener and starts reading once all are
+// attached.
+func (w *wsTransport) listened(ev types.EventName) {
+	var bit uint8
+	switch ev {
+	case "packet":
+		bit = wsHeardPacket
+	case "close":
+		bit = wsHeardClose
+	case "error":
+		bit = wsHeardError
+	default:
+		return
+	}
+	w.mu.Lock()
+	was := w.heard
+	w.heard |= bit
+	start := was != wsHeard && w.heard == wsHeard
+	w.mu.Unlock()
+	if start {
+		go w.read()
+	}
 }
 
 // OnRequest refuses a polling request that reaches the session after its
