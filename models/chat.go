@@ -64,6 +64,8 @@ type Room struct {
 	Appointment Appointment
 	Members     []Member
 	LastSeq     int64
+	Reads       []ChatRead // every member's read position
+	CallID      string     // the call ringing or running in the room, if any
 }
 
 // SendInput is a chat message from a client.

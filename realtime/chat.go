@@ -46,8 +46,8 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		}
 		// A device joining during a call learns of it now, so that its
 		// first candidates need no lookup (see calls.go).
-		if cs, err := s.svc.Calls.Current(ctx, sess.actor, in.AppointmentID); err == nil {
-			sess.callStarted(in.AppointmentID, cs.CallID)
+		if room.CallID != "" {
+			sess.callStarted(in.AppointmentID, room.CallID)
 		}
 		r := apptRoom(in.AppointmentID)
 		wasOnline := s.userInRoom(ctx, r, sess.actor.UserID)
@@ -60,12 +60,8 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		for _, m := range room.Members {
 			members = append(members, wire.Member{UserID: m.UserID, Role: string(m.Role), Name: m.Name, Online: online[m.UserID]})
 		}
-		reads, err := s.svc.Chat.Reads(ctx, sess.actor, in.AppointmentID)
-		if err != nil {
-			return nil, err
-		}
-		readList := make([]wire.ReadMarker, 0, len(reads))
-		for _, rd := range reads {
+		readList := make([]wire.ReadMarker, 0, len(room.Reads))
+		for _, rd := range room.Reads {
 			readList = append(readList, wire.ReadMarker{UserID: rd.UserID, Seq: rd.Seq})
 		}
 		return wire.JoinAck{OK: true, Appointment: wire.NewAppointment(room.Appointment), Members: members,

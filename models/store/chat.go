@@ -91,6 +91,16 @@ func (c *Chat) Join(ctx context.Context, actor models.Actor, appointmentID strin
 	if a.Doctor != nil {
 		r.Members = append(r.Members, models.Member{UserID: a.DoctorID, Role: models.RoleDoctor, Name: a.Doctor.Name})
 	}
+	if r.Reads, err = c.reads(ctx, appointmentID); err != nil {
+		return models.Room{}, err
+	}
+	var calls []string
+	if err := c.db.WithContext(ctx).Model(&callStateRow{}).Where("appointment_id = ?", appointmentID).Limit(1).Pluck("call_id", &calls).Error; err != nil {
+		return models.Room{}, err
+	}
+	if len(calls) > 0 {
+		r.CallID = calls[0]
+	}
 	return r, nil
 }
 
@@ -272,6 +282,10 @@ func (c *Chat) Reads(ctx context.Context, actor models.Actor, appointmentID stri
 	if _, err := c.access(ctx, actor, appointmentID); err != nil {
 		return nil, err
 	}
+	return c.reads(ctx, appointmentID)
+}
+
+func (c *Chat) reads(ctx context.Context, appointmentID string) ([]models.ChatRead, error) {
 	var rs []chatReadRow
 	if err := c.db.WithContext(ctx).Where("appointment_id = ?", appointmentID).Order("user_id").Find(&rs).Error; err != nil {
 		return nil, err

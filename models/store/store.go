@@ -40,7 +40,8 @@ func discardIfNil(log *slog.Logger) *slog.Logger {
 // db (which may be a transaction). Returns ErrAppointmentNotFound.
 func loadAppointment(ctx context.Context, db *gorm.DB, id string) (models.Appointment, error) {
 	var r appointmentRow
-	err := db.WithContext(ctx).Preload("Doctor.Doctor").Preload("Patient").Where("id = ?", id).Take(&r).Error
+	// One statement: the people are joined, not preloaded.
+	err := db.WithContext(ctx).Joins("Patient").Joins("Doctor.Doctor").Where("appointments.id = ?", id).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return models.Appointment{}, models.ErrAppointmentNotFound
 	}
