@@ -53,7 +53,7 @@ func (s *Server) listAppointments(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewAppointment))
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewAppointmentItem))
 }
 
 func (s *Server) getAppointment(c *gin.Context) {

@@ -414,3 +414,70 @@ func TestDoctorDirectory(t *testing.T) {
 	c.do("GET", "/api/v1/doctors/"+c.patient.ID, "", nil).must(t, 404)
 	c.do("DELETE", "/api/v1/doctors/me/time-off/unknown", c.docTok, nil).must(t, 404)
 }
+
+// Each listed appointment carries the caller's unread count and the room's
+// last message; admins get neither (the words are the patient's). Doctors
+// may narrow their list to one patient.
+func TestListCarriesUnreadAndLastMessage(t *testing.T) {
+	c := newClinic(t, modeltest.NewPostgres(t))
+	ctx := context.Background()
+	quiet := c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z")
+	busy := c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-04T10:00:00Z")
+	other := c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-05T10:00:00Z")
+	doc := models.Actor{UserID: c.doctor.ID, Role: models.RoleDoctor}
+	for i, text := range []string{"please bring your results", "and fast from midnight"} {
+		if _, _, err := c.P.Chat.Send(ctx, doc, models.SendInput{AppointmentID: busy, ClientMsgID: fmt.Sprint("m", i), Text: text}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type item struct {
+		ID          string `json:"id"`
+		UnreadCount *int64 `json:"unread_count"`
+		LastMessage *struct {
+			Seq      int64  `json:"seq"`
+			Kind     string `json:"kind"`
+			SenderID string `json:"sender_id"`
+			Text     string `json:"text"`
+		} `json:"last_message"`
+	}
+	list := func(tok, query string) map[string]item {
+		t.Helper()
+		var l wire.List[item]
+		c.do("GET", "/api/v1/appointments"+query, tok, nil).must(t, 200).decode(t, &l)
+		out := map[string]item{}
+		for _, it := range l.Items {
+			out[it.ID] = it
+		}
+		return out
+	}
+	pat := list(c.patTok, "")
+	if it := pat[busy]; it.UnreadCount == nil || *it.UnreadCount != 2 || it.LastMessage == nil ||
+		it.LastMessage.Text != "and fast from midnight" || it.LastMessage.Seq != 2 || it.LastMessage.Kind != "text" || it.LastMessage.SenderID != c.doctor.ID {
+		t.Fatalf("patient's busy room: %+v", it)
+	}
+	if it := pat[quiet]; it.UnreadCount == nil || *it.UnreadCount != 0 || it.LastMessage != nil {
+		t.Fatalf("patient's quiet room: %+v", it)
+	}
+	// The doctor wrote them: nothing unread for the doctor.
+	if it := list(c.docTok, "")[busy]; it.UnreadCount == nil || *it.UnreadCount != 0 || it.LastMessage == nil {
+		t.Fatalf("doctor's view of the busy room: %+v", it)
+	}
+	if _, err := c.P.Chat.MarkRead(ctx, models.Actor{UserID: c.patient.ID, Role: models.RolePatient}, busy, 2); err != nil {
+		t.Fatal(err)
+	}
+	if it := list(c.patTok, "")[busy]; *it.UnreadCount != 0 {
+		t.Fatalf("after reading: %+v", it)
+	}
+	var admin wire.List[item]
+	c.do("GET", "/api/v1/appointments", c.adminTok, nil).must(t, 200).decode(t, &admin)
+	for _, it := range admin.Items {
+		if it.LastMessage != nil || it.UnreadCount == nil || *it.UnreadCount != 0 {
+			t.Fatalf("admin's list shows %+v", it)
+		}
+	}
+	// A doctor's earlier consultations with one patient.
+	mine := list(c.docTok, "?patient_id="+c.patient.ID)
+	if _, ok := mine[other]; ok || len(mine) != 2 {
+		t.Fatalf("doctor's list for one patient: %v", mine)
+	}
+}

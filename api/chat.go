@@ -88,8 +88,6 @@ func (s *Server) uploadAttachment(c *gin.Context) {
 			status := http.StatusCreated
 			if !created {
 				status = http.StatusOK
-			} else if s.live != nil {
-				s.live.MessagePosted(c.Request.Context(), m)
 			}
 			s.reply(c, status, wire.NewMessage(m))
 			return

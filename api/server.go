@@ -31,12 +31,6 @@ type Services struct {
 	Clock models.Clock
 }
 
-// Live tells connected clients about changes a REST call made that do not
-// go through the outbox (a message posted with an attachment).
-type Live interface {
-	MessagePosted(ctx context.Context, m models.Message)
-}
-
 // Config are the REST layer's settings.
 type Config struct {
 	// BodyLimit caps request bodies (bytes) unless a route sets its own.
@@ -93,7 +87,6 @@ type Server struct {
 	// Realtime, when set, is mounted at /socket.io/.
 	realtime      http.Handler
 	socketsOnline func(ctx context.Context) (int, error)
-	live          Live
 	limiter       models.AttemptLimiter
 }
 
@@ -107,8 +100,6 @@ type Options struct {
 	Realtime http.Handler
 	// SocketsOnline counts connected sockets across nodes, for admin stats.
 	SocketsOnline func(ctx context.Context) (int, error)
-	// Live, when set, pushes REST-made messages to the rooms.
-	Live Live
 	// Limiter counts the rate-limited actions (sign-ups per IP, bookings
 	// per patient); nil turns those limits off.
 	Limiter models.AttemptLimiter
@@ -120,7 +111,7 @@ func New(svc Services, opts Options) (*Server, error) {
 	s := &Server{
 		svc: svc, cfg: opts.Config, log: opts.Log, ready: opts.Ready,
 		metrics: newHTTPMetrics(opts.Registry), gatherer: opts.Registry,
-		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline, live: opts.Live, limiter: opts.Limiter,
+		bodyLimits: map[string]int64{}, realtime: opts.Realtime, socketsOnline: opts.SocketsOnline, limiter: opts.Limiter,
 	}
 	if s.svc.Clock == nil {
 		s.svc.Clock = models.SystemClock{}

@@ -55,6 +55,9 @@ type Appointment struct {
 	// Doctor and Patient are set when loaded with the appointment.
 	Doctor  *Party
 	Patient *Party
+	// Unread is the viewer's unread state of the room, set in a
+	// participant's list (never for admins: the text is the patient's).
+	Unread *Unread
 }
 
 // IsParticipant reports whether userID is the appointment's patient or doctor.

@@ -29,7 +29,73 @@ type CallState struct {
 	CallerID      string
 	Media         string
 	RingDeadline  time.Time
+	AcceptedAt    *time.Time
 	UpdatedAt     time.Time
+
+	// The appointment's participants, set by the operations that change
+	// the call (for reaching their devices).
+	PatientID string
+	DoctorID  string
+}
+
+// Callee is the participant the caller called.
+func (cs CallState) Callee() string {
+	if cs.CallerID == cs.PatientID {
+		return cs.DoctorID
+	}
+	return cs.PatientID
+}
+
+// Participants are the call's two sides.
+func (cs CallState) Participants() []string { return []string{cs.PatientID, cs.DoctorID} }
+
+// CallRecord is what a call leaves in the room's history once it ends.
+type CallRecord struct {
+	CallID    string `json:"call_id"`
+	Media     string `json:"media"`
+	Outcome   string `json:"outcome"` // one of the Call* outcomes
+	DurationS int64  `json:"duration_s"`
+}
+
+// Call outcomes.
+const (
+	CallCompleted = "completed" // answered, then hung up by either side
+	CallMissed    = "missed"    // rang until the ring timeout, or the callee was gone
+	CallDeclined  = "declined"  // the callee refused
+	CallCancelled = "cancelled" // the caller gave up while it rang
+)
+
+// CallEnd says how a call ended.
+type CallEnd int
+
+// How calls end.
+const (
+	EndHangup  CallEnd = iota // a participant hung up
+	EndReject                 // the callee rejected the ringing call
+	EndTimeout                // nobody answered before the ring deadline
+	EndAbsent                 // a participant's devices all left and did not come back
+)
+
+// Record is the one place deciding a call's outcome: by is the user who
+// ended it (empty for a timeout).
+func (cs CallState) Record(how CallEnd, by string, now time.Time) CallRecord {
+	r := CallRecord{CallID: cs.CallID, Media: cs.Media}
+	switch {
+	case cs.State == CallActive:
+		r.Outcome = CallCompleted
+		if cs.AcceptedAt != nil && now.After(*cs.AcceptedAt) {
+			r.DurationS = int64(now.Sub(*cs.AcceptedAt).Round(time.Second) / time.Second)
+		}
+	case how == EndReject:
+		r.Outcome = CallDeclined
+	case how == EndHangup && by != cs.CallerID:
+		r.Outcome = CallDeclined
+	case (how == EndHangup || how == EndAbsent) && by == cs.CallerID:
+		r.Outcome = CallCancelled
+	default:
+		r.Outcome = CallMissed
+	}
+	return r
 }
 
 // CallService keeps each room's call state (idle → ringing → active →

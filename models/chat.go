@@ -17,12 +17,13 @@ const (
 	MaxSyncMessages   = 500
 )
 
-// Message is one chat line in a consultation room. Seq numbers the messages
-// of one appointment densely from 1.
+// Message is one entry of a consultation room's history. Seq numbers the
+// messages of one appointment densely from 1, whatever their kind.
 type Message struct {
 	ID            string
 	AppointmentID string
 	Seq           int64
+	Kind          MessageKind
 	SenderID      string
 	ClientMsgID   string
 	Text          string
@@ -30,6 +31,53 @@ type Message struct {
 	CreatedAt     time.Time
 
 	Attachment *Attachment
+	Call       *CallRecord   // Kind == KindCall
+	System     *SystemRecord // Kind == KindSystem
+}
+
+// MessageKind says what a message is.
+type MessageKind string
+
+// Message kinds: what a participant wrote or uploaded, and what the room
+// itself records (a call that ended, a step of the consultation).
+const (
+	MessageText       MessageKind = "text"
+	MessageAttachment MessageKind = "attachment"
+	MessageCall       MessageKind = "call"
+	MessageSystem     MessageKind = "system"
+)
+
+// SystemRecord is a consultation step recorded in the room.
+type SystemRecord struct {
+	Event string `json:"event"` // SystemStarted, SystemCompleted or SystemCancelled
+}
+
+// System message events.
+const (
+	SystemStarted   = "started"
+	SystemCompleted = "completed"
+	SystemCancelled = "cancelled"
+)
+
+// SystemEventFor returns the system message a lifecycle action leaves in
+// the room, if any.
+func SystemEventFor(action Action) (string, bool) {
+	switch action {
+	case ActionStart:
+		return SystemStarted, true
+	case ActionComplete:
+		return SystemCompleted, true
+	case ActionCancel:
+		return SystemCancelled, true
+	}
+	return "", false
+}
+
+// Unread is what a participant has not read in a room yet.
+type Unread struct {
+	AppointmentID string
+	Count         int64
+	LastMessage   *Message // nil in an empty room
 }
 
 // Attachment is a file shared in a consultation room.
@@ -65,7 +113,9 @@ type Room struct {
 	Members     []Member
 	LastSeq     int64
 	Reads       []ChatRead // every member's read position
-	CallID      string     // the call ringing or running in the room, if any
+	Call        *CallState // the call ringing or running in the room, if any
+	// AttachmentMaxBytes is the largest file the room accepts (0: none).
+	AttachmentMaxBytes int64
 }
 
 // SendInput is a chat message from a client.
@@ -177,6 +227,10 @@ type ChatService interface {
 	MarkRead(ctx context.Context, actor Actor, appointmentID string, seq int64) (int64, error)
 	// Reads returns every member's read marker. Returns what Join returns.
 	Reads(ctx context.Context, actor Actor, appointmentID string) ([]ChatRead, error)
+	// Unread returns what the actor has not read in a room: the messages
+	// of others after their read marker, and the room's last message.
+	// Returns ENOTFOUND.
+	Unread(ctx context.Context, actor Actor, appointmentID string) (Unread, error)
 	// Attach stores an uploaded file (size-limited, type sniffed and
 	// allow-listed) as a message. Returns what Send returns, ETOOLARGE, or
 	// EUNAVAILABLE when no file store is configured.

@@ -30,6 +30,7 @@ const (
 	KindPasswordChanged        EventKind = "password_changed"
 	KindSessionEnded           EventKind = "session_ended"
 	KindAnnouncementPosted     EventKind = "announcement_posted"
+	KindMessagePosted          EventKind = "message_posted"
 )
 
 // Event is one domain event.
@@ -122,6 +123,25 @@ type AnnouncementPosted struct {
 	At       time.Time
 }
 
+// MessagePosted: the room recorded a message of its own (a call that
+// ended, a consultation step) or a participant's upload.
+type MessagePosted struct {
+	Message   Message
+	PatientID string
+	DoctorID  string
+}
+
+// Recipients are the participants a message is for (all but its sender).
+func (e MessagePosted) Recipients() []string {
+	var out []string
+	for _, id := range []string{e.PatientID, e.DoctorID} {
+		if id != "" && id != e.Message.SenderID {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // EventKind implementations.
 func (AppointmentBooked) EventKind() EventKind      { return KindAppointmentBooked }
 func (AppointmentCancelled) EventKind() EventKind   { return KindAppointmentCancelled }
@@ -135,6 +155,7 @@ func (UserDisabled) EventKind() EventKind           { return KindUserDisabled }
 func (PasswordChanged) EventKind() EventKind        { return KindPasswordChanged }
 func (SessionEnded) EventKind() EventKind           { return KindSessionEnded }
 func (AnnouncementPosted) EventKind() EventKind     { return KindAnnouncementPosted }
+func (MessagePosted) EventKind() EventKind          { return KindMessagePosted }
 
 // eventTypes decodes stored events by kind.
 var eventTypes = map[EventKind]func() Event{
@@ -150,6 +171,7 @@ var eventTypes = map[EventKind]func() Event{
 	KindPasswordChanged:        func() Event { return &PasswordChanged{} },
 	KindSessionEnded:           func() Event { return &SessionEnded{} },
 	KindAnnouncementPosted:     func() Event { return &AnnouncementPosted{} },
+	KindMessagePosted:          func() Event { return &MessagePosted{} },
 }
 
 // EncodeEvent serialises an event for the outbox.
@@ -193,6 +215,8 @@ func DecodeEvent(kind EventKind, payload []byte) (Event, error) {
 	case *SessionEnded:
 		return *v, nil
 	case *AnnouncementPosted:
+		return *v, nil
+	case *MessagePosted:
 		return *v, nil
 	}
 	return nil, fmt.Errorf("unknown event kind %q", kind)

@@ -138,8 +138,8 @@ func NewServices(db *database.DB, opts Options) *Services {
 	s.Auth = store.NewAuth(g, clock, opts.Issuer, opts.Hasher, opts.Limiter, opts.RefreshTTL, nil).WithOutbox(s.Outbox)
 	s.Schedules = store.NewSchedules(g, clock, opts.Policy)
 	s.Appointments = store.NewAppointments(g, clock, opts.Policy, s.Audit, s.Outbox)
-	s.Chat = store.NewChat(g, clock, opts.Policy, s.Audit, opts.Files, opts.AttachmentMaxBytes)
-	s.Calls = store.NewCalls(g, clock, opts.Policy, opts.RingTimeout)
+	s.Chat = store.NewChat(g, clock, opts.Policy, s.Audit, s.Outbox, opts.Files, opts.AttachmentMaxBytes)
+	s.Calls = store.NewCalls(g, clock, opts.Policy, s.Outbox, opts.RingTimeout)
 	s.Notifications = store.NewNotifications(g, clock, s.Audit, s.Outbox, opts.ReminderOffsets)
 	s.Stats = store.NewStats(g, clock)
 	return s

@@ -3,6 +3,7 @@ package realtime
 import (
 	"encoding/json"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
@@ -147,7 +148,7 @@ func (s *Server) budget(sock *socket.Socket, sess *session) socket.SocketMiddlew
 		if known {
 			s.metrics.events.WithLabelValues(name, models.ERATELIMITED).Inc()
 			_, reply := splitArgs(args[1:])
-			reply(errReply(errRateLimited))
+			reply(errReply(sess.bucket.refusal()))
 		}
 		if sess.bucket.flooding() {
 			s.log.Warn("socket disconnected for flooding", "user_id", sess.actor.UserID, "socket_id", string(sock.Id()))
@@ -183,6 +184,17 @@ func (b *bucket) allow() bool {
 	defer b.mu.Unlock()
 	b.refused = append(b.refused, time.Now())
 	return false
+}
+
+// refusal is the rate_limited error, with details.retry_after: the
+// seconds until the budget has room for one more event.
+func (b *bucket) refusal() error {
+	wait := 1
+	if l := float64(b.limiter.Limit()); l > 0 && l < 1 {
+		wait = int(math.Ceil(1 / l))
+	}
+	return &models.Error{Code: errRateLimited.Code, Message: errRateLimited.Message,
+		Details: map[string]any{"retry_after": wait}, RetryAfterSeconds: wait}
 }
 
 // flooding: more refusals in the last 10 s than twice the burst.

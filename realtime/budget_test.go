@@ -70,8 +70,9 @@ func TestBudgetIsSharedByAUsersSockets(t *testing.T) {
 		}
 	}
 	for name, cl := range map[string]*sioclient.Client{"A": a, "B": b} {
-		if rep := ack(t, cl, "chat:sync", sync); rep.code() != models.ERATELIMITED {
-			t.Fatalf("socket %s past the user's burst: %+v, want rate_limited", name, rep)
+		// The refusal says when to try again, so a client can tell its user.
+		if rep := ack(t, cl, "chat:sync", sync); rep.code() != models.ERATELIMITED || rep.Error.Details["retry_after"] == nil || rep.Error.Details["retry_after"].(float64) < 1 {
+			t.Fatalf("socket %s past the user's burst: %+v, want rate_limited with details.retry_after", name, rep.Error)
 		}
 	}
 	// Another user has their own budget; unknown events are charged to it.

@@ -46,9 +46,18 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		}
 		// A device joining during a call learns of it now, so that its
 		// first candidates need no lookup (see calls.go).
-		if room.CallID != "" {
-			sess.callStarted(in.AppointmentID, room.CallID)
+		var call *wire.CallInfo
+		if cs := room.Call; cs != nil {
+			sess.callStarted(in.AppointmentID, cs.CallID)
+			call = &wire.CallInfo{CallID: cs.CallID, State: cs.State, Media: cs.Media, CallerID: cs.CallerID}
 		}
+		var peers []string
+		for _, m := range room.Members {
+			if m.UserID != sess.actor.UserID {
+				peers = append(peers, m.UserID)
+			}
+		}
+		sess.joined(in.AppointmentID, peers)
 		r := apptRoom(in.AppointmentID)
 		wasOnline := s.userInRoom(ctx, r, sess.actor.UserID)
 		sock.Join(r)
@@ -65,7 +74,8 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 			readList = append(readList, wire.ReadMarker{UserID: rd.UserID, Seq: rd.Seq})
 		}
 		return wire.JoinAck{OK: true, Appointment: wire.NewAppointment(room.Appointment), Members: members,
-			LastSeq: room.LastSeq, Reads: readList}, nil
+			LastSeq: room.LastSeq, Reads: readList, Call: call,
+			Limits: wire.RoomLimits{MessageMaxRunes: models.MaxMessageRunes, AttachmentMaxBytes: room.AttachmentMaxBytes}}, nil
 	})
 
 	s.on(sock, sess, "consultation:leave", func(ctx context.Context, sess *session, raw json.RawMessage) (any, error) {
@@ -98,6 +108,7 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		}
 		if created {
 			s.relayMessage(m, sock.Id())
+			s.tellUnread(m, sess.peersIn(in.AppointmentID))
 		}
 		return wire.MessageAck{OK: true, Message: wire.NewMessage(m)}, nil
 	})
@@ -138,6 +149,8 @@ func (s *Server) registerChat(sock *socket.Socket, sess *session) {
 		}
 		payload := rawJSON(wire.Read{AppointmentID: in.AppointmentID, UserID: sess.actor.UserID, Seq: seq})
 		s.fan.do(func() { _ = s.io.To(apptRoom(in.AppointmentID)).Emit("chat:read", payload) })
+		// Every device of the reader learns its new count (badges elsewhere).
+		s.sendUnread(sess.actor.UserID, in.AppointmentID, false)
 		return wire.SeqAck{OK: true, Seq: seq}, nil
 	})
 

@@ -30,6 +30,7 @@ type fanout struct {
 
 	mu      sync.Mutex
 	warned  bool
+	closed  bool
 	stopped chan struct{}
 }
 
@@ -46,30 +47,41 @@ func (f *fanout) run() {
 	}
 }
 
-// do queues a broadcast; it never blocks.
+// do queues a broadcast; it never blocks. Once the queue is closed (the
+// server shut down; a ring timer or a late event may still fire) the
+// broadcast is skipped.
 func (f *fanout) do(job func()) {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return
+	}
 	select {
 	case f.ch <- job:
-		f.mu.Lock()
 		f.warned = false
 		f.mu.Unlock()
+		return
 	default:
-		if f.dropped != nil {
-			f.dropped()
-		}
-		f.mu.Lock()
-		warn := !f.warned
-		f.warned = true
-		f.mu.Unlock()
-		if warn {
-			f.log.Warn("broadcast queue full: dropping live updates until it drains (clients catch up with chat:sync)")
-		}
+	}
+	warn := !f.warned
+	f.warned = true
+	f.mu.Unlock()
+	if f.dropped != nil {
+		f.dropped()
+	}
+	if warn {
+		f.log.Warn("broadcast queue full: dropping live updates until it drains (clients catch up with chat:sync)")
 	}
 }
 
 // close lets the queued broadcasts go out (bounded by ctx) and stops.
 func (f *fanout) close(ctx context.Context) {
-	close(f.ch)
+	f.mu.Lock()
+	if !f.closed {
+		f.closed = true
+		close(f.ch)
+	}
+	f.mu.Unlock()
 	select {
 	case <-f.stopped:
 	case <-ctx.Done():

@@ -10,10 +10,9 @@ import (
 	"teleconsult/wire"
 )
 
-// The pushes below are called from two places: the outbox dispatcher
-// (OnEvent, Notify; wired in cmd/teleconsult) for changes that must reach
-// people at least once, and the REST edge (MessagePosted) for a message
-// posted with an attachment. With the Redis adapter a push from any node
+// The pushes below are called by the outbox dispatcher (OnEvent, Notify;
+// wired in cmd/teleconsult) for changes that must reach people at least
+// once. With the Redis adapter a push from any node
 // reaches the sockets of every node.
 
 // OnEvent pushes what a committed domain event changes for connected
@@ -41,6 +40,12 @@ func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 		return nil
 	case models.AppointmentBooked, models.ReminderDue, models.AnnouncementPosted:
 		return nil // notifications only
+	case models.MessagePosted:
+		// A call that ended, a consultation step, an upload: to the room,
+		// and the count to the recipients' other screens.
+		s.relayMessage(ev.Message, "")
+		s.tellUnread(ev.Message, ev.Recipients())
+		return nil
 	}
 	a, ok := models.AppointmentOf(env.Event)
 	if !ok {
@@ -91,11 +96,6 @@ func (s *Server) Notify(ctx context.Context, ns []models.Notification) error {
 		}
 	}
 	return nil
-}
-
-// MessagePosted relays a stored message to its room.
-func (s *Server) MessagePosted(ctx context.Context, m models.Message) {
-	s.relayMessage(m, "")
 }
 
 // relayMessage emits chat:message to the room, except the socket that sent

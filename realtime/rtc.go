@@ -28,7 +28,10 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 			return nil, err
 		}
 		sess.callStarted(in.AppointmentID, cs.CallID)
-		s.relay(sess, "rtc:invite", wire.Signal{AppointmentID: in.AppointmentID, Media: cs.Media, CallID: cs.CallID})
+		// It rings on every device of the callee, in the room or not.
+		sig := wire.Signal{AppointmentID: in.AppointmentID, Media: cs.Media, CallID: cs.CallID,
+			FromUserID: sess.actor.UserID, FromName: sess.principal.User.Name}
+		s.callEvent([]string{cs.Callee()}, "", "rtc:invite", sig)
 		time.AfterFunc(time.Until(cs.RingDeadline)+50*time.Millisecond, func() { s.expireRinging(cs) })
 		return wire.CallAck{OK: true, CallID: cs.CallID}, nil
 	})
@@ -58,7 +61,10 @@ func (s *Server) registerCallHandlers(sock *socket.Socket, sess *session) {
 			if event == "rtc:hangup" {
 				sig.Reason = "hangup"
 			}
-			s.relay(sess, event, sig)
+			// Both sides' devices learn it (the callee's other screens stop
+			// ringing), except the socket that did it.
+			sig.FromUserID = sess.actor.UserID
+			s.callEvent(cs.Participants(), sock.Id(), event, sig)
 			return wire.CallAck{OK: true, CallID: cs.CallID}, nil
 		})
 	}
@@ -143,9 +149,24 @@ func (s *Server) expireRinging(cs models.CallState) {
 		return
 	}
 	if ended {
-		_ = s.io.To(apptRoom(cs.AppointmentID)).Emit("rtc:hangup", rawJSON(wire.Signal{AppointmentID: cs.AppointmentID,
-			CallID: cs.CallID, FromUserID: cs.CallerID, Reason: "timeout"}))
+		s.callEvent(cs.Participants(), "", "rtc:hangup", wire.Signal{AppointmentID: cs.AppointmentID,
+			CallID: cs.CallID, FromUserID: cs.CallerID, Reason: "timeout"})
 	}
+}
+
+// callEvent sends a change of a call to every device of the given users
+// (one broadcast per user room: see OnEvent), except one socket.
+func (s *Server) callEvent(users []string, except socket.SocketId, event string, sig wire.Signal) {
+	payload := rawJSON(sig)
+	s.fan.do(func() {
+		for _, userID := range users {
+			op := s.io.To(userRoom(userID))
+			if except != "" {
+				op = op.Except(socket.Room(except))
+			}
+			_ = op.Emit(event, payload)
+		}
+	})
 }
 
 // endCallIfGone ends the room's call when userID has not come back to the
@@ -163,8 +184,8 @@ func (s *Server) endCallIfGone(room socket.Room, appointmentID, userID string) {
 			return
 		}
 		if ended {
-			_ = s.io.To(apptRoom(appointmentID)).Emit("rtc:hangup", rawJSON(wire.Signal{AppointmentID: appointmentID,
-				CallID: cs.CallID, FromUserID: userID, Reason: "disconnected"}))
+			s.callEvent(cs.Participants(), "", "rtc:hangup", wire.Signal{AppointmentID: appointmentID,
+				CallID: cs.CallID, FromUserID: userID, Reason: "disconnected"})
 		}
 	})
 }

@@ -269,6 +269,8 @@ type session struct {
 
 	mu    sync.Mutex
 	calls map[string]string // appointment id → call id
+	// peers are, per room this socket joined, the other participants.
+	peers map[string][]string
 
 	// listeners are the socket's event listeners by name (written while
 	// the socket is set up, read-only after).
@@ -312,7 +314,7 @@ func (s *Server) authenticate(sock *socket.Socket, next func(*socket.ExtendedErr
 		s.refuse(sock, next, "too_many", models.ERATELIMITED, "too many connections for this account")
 		return
 	}
-	sock.SetData(&session{principal: pr, actor: pr.Actor(""), calls: map[string]string{}})
+	sock.SetData(&session{principal: pr, actor: pr.Actor(""), calls: map[string]string{}, peers: map[string][]string{}})
 	next(nil)
 }
 
@@ -370,7 +372,13 @@ func (s *Server) onConnection(sock *socket.Socket) {
 		sock.Join(sessionRoom(sess.actor.SessionID))
 	}
 	s.hot.add(engineID, &hotSocket{sock: sock, sess: sess, budget: budget, listeners: sess.listeners})
-	if !sock.Connected() {
+	switch {
+	case !sock.Connected():
+		release()
+	case sock.Conn().ReadyState() != "open":
+		// The connection closed after the library's last look and before
+		// it tracked this socket, which it then never closes: end it here.
+		sock.Disconnect(true)
 		release()
 	}
 	// Every listener is in place: let the client's first events through.

@@ -72,6 +72,26 @@ type JoinAck struct {
 	Members     []Member     `json:"members"`
 	LastSeq     int64        `json:"last_seq"`
 	Reads       []ReadMarker `json:"reads"`
+	// Call is the call ringing or running in the room (null when idle):
+	// a device that reloads during a call rejoins it from here.
+	Call *CallInfo `json:"call"`
+	// Limits are what the room accepts, to say so before a user tries.
+	Limits RoomLimits `json:"limits"`
+}
+
+// RoomLimits are a room's sizes: a message's characters, an upload's
+// bytes (0 when uploads are off).
+type RoomLimits struct {
+	MessageMaxRunes    int   `json:"message_max_runes"`
+	AttachmentMaxBytes int64 `json:"attachment_max_bytes"`
+}
+
+// CallInfo is a room's current call.
+type CallInfo struct {
+	CallID   string `json:"call_id"`
+	State    string `json:"state"`
+	Media    string `json:"media"`
+	CallerID string `json:"caller_id"`
 }
 
 // MessageAck answers chat:send.
@@ -139,6 +159,7 @@ type Signal struct {
 	FromUserID    string `json:"from_user_id"`
 	CallID        string `json:"call_id,omitempty"`
 	Media         string `json:"media,omitempty"`
+	FromName      string `json:"from_name,omitempty"`
 	Reason        string `json:"reason,omitempty"`
 	SDP           any    `json:"sdp,omitempty"`
 	Candidate     any    `json:"candidate,omitempty"`

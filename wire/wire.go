@@ -206,6 +206,23 @@ type Appointment struct {
 	UpdatedAt    time.Time                `json:"updated_at"`
 }
 
+// AppointmentItem is an appointment in a list, with the viewer's unread
+// state of its room.
+type AppointmentItem struct {
+	Appointment
+	UnreadCount int64        `json:"unread_count"`
+	LastMessage *LastMessage `json:"last_message"`
+}
+
+// NewAppointmentItem shapes a listed appointment.
+func NewAppointmentItem(a models.Appointment) AppointmentItem {
+	it := AppointmentItem{Appointment: NewAppointment(a)}
+	if u := a.Unread; u != nil {
+		it.UnreadCount, it.LastMessage = u.Count, NewLastMessage(u.LastMessage)
+	}
+	return it
+}
+
 // NewAppointment shapes an appointment for clients.
 func NewAppointment(a models.Appointment) Appointment {
 	d := Appointment{ID: a.ID, DoctorID: a.DoctorID, PatientID: a.PatientID, StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(),
@@ -240,25 +257,65 @@ type Attachment struct {
 
 // Message is one chat message.
 type Message struct {
-	ID            string      `json:"id"`
-	AppointmentID string      `json:"appointment_id"`
-	Seq           int64       `json:"seq"`
-	SenderID      string      `json:"sender_id"`
-	Text          string      `json:"text"`
-	Attachment    *Attachment `json:"attachment"`
-	ClientMsgID   string      `json:"client_msg_id"`
-	CreatedAt     time.Time   `json:"created_at"`
+	ID            string               `json:"id"`
+	AppointmentID string               `json:"appointment_id"`
+	Seq           int64                `json:"seq"`
+	Kind          string               `json:"kind"`
+	SenderID      string               `json:"sender_id"`
+	Text          string               `json:"text"`
+	Attachment    *Attachment          `json:"attachment"`
+	Call          *models.CallRecord   `json:"call,omitempty"`
+	System        *models.SystemRecord `json:"system,omitempty"`
+	ClientMsgID   string               `json:"client_msg_id"`
+	CreatedAt     time.Time            `json:"created_at"`
 }
 
 // NewMessage shapes a message for clients.
 func NewMessage(m models.Message) Message {
-	out := Message{ID: m.ID, AppointmentID: m.AppointmentID, Seq: m.Seq, SenderID: m.SenderID, Text: m.Text,
-		ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
+	kind := m.Kind
+	if kind == "" {
+		kind = models.MessageText
+		if m.Attachment != nil {
+			kind = models.MessageAttachment
+		}
+	}
+	out := Message{ID: m.ID, AppointmentID: m.AppointmentID, Seq: m.Seq, Kind: string(kind), SenderID: m.SenderID, Text: m.Text,
+		Call: m.Call, System: m.System, ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
 	if a := m.Attachment; a != nil {
 		out.Attachment = &Attachment{ID: a.ID, FileName: a.FileName, ContentType: a.ContentType, Size: a.SizeBytes,
 			URL: "/api/v1/attachments/" + a.ID}
 	}
 	return out
+}
+
+// LastMessage is the newest message of a room, as lists show it.
+type LastMessage struct {
+	Seq       int64     `json:"seq"`
+	Kind      string    `json:"kind"`
+	SenderID  string    `json:"sender_id"`
+	Text      string    `json:"text"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NewLastMessage shapes a room's last message (nil for an empty room).
+func NewLastMessage(m *models.Message) *LastMessage {
+	if m == nil {
+		return nil
+	}
+	w := NewMessage(*m)
+	return &LastMessage{Seq: w.Seq, Kind: w.Kind, SenderID: w.SenderID, Text: w.Text, CreatedAt: w.CreatedAt}
+}
+
+// Unread is chat:unread: what a participant has not read in a room.
+type Unread struct {
+	AppointmentID string       `json:"appointment_id"`
+	UnreadCount   int64        `json:"unread_count"`
+	LastMessage   *LastMessage `json:"last_message"`
+}
+
+// NewUnread shapes chat:unread.
+func NewUnread(u models.Unread) Unread {
+	return Unread{AppointmentID: u.AppointmentID, UnreadCount: u.Count, LastMessage: NewLastMessage(u.LastMessage)}
 }
 
 // NewMessages shapes a list of messages.

@@ -125,13 +125,13 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.schedules = store.NewSchedules(db, clock, policy)
 	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)
-	chat := store.NewChat(db, clock, policy, audit, fileStore, cfg.AttachmentMaxBytes)
+	chat := store.NewChat(db, clock, policy, audit, a.outbox, fileStore, cfg.AttachmentMaxBytes)
 	chat.MaxImagePixels, chat.UserDailyBytes, chat.RoomDailyBytes = cfg.ImageMaxPixels, cfg.UploadQuotaUserBytes, cfg.UploadQuotaRoomBytes
 	// Concurrent sends share transactions on Postgres (group commit); the
 	// committer drains before the database closes.
 	chat.GroupCommit.Log = log
 	a.closers = append(a.closers, chat.Close)
-	calls := store.NewCalls(db, clock, policy, cfg.RingTimeout)
+	calls := store.NewCalls(db, clock, policy, a.outbox, cfg.RingTimeout)
 	a.notifications = store.NewNotifications(db, clock, audit, a.outbox, cfg.ReminderOffsets)
 
 	// The realtime edge.
@@ -198,7 +198,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 			RegisterPerHour: cfg.RegisterPerHour, BookingsPerHour: cfg.BookingsPerHour,
 			RequestTimeout: cfg.RequestTimeout,
 		},
-		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Live: a.rt, Limiter: limiter,
+		Log: log, Ready: ready, Registry: a.registry, Realtime: a.rt, SocketsOnline: a.rt.SocketsOnline, Limiter: limiter,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)

@@ -271,6 +271,12 @@ func (s *Appointments) transition(ctx context.Context, actor models.Actor, id st
 		if err := updateIf(ctx, tx, id, a.Status, action, upd); err != nil {
 			return err
 		}
+		if ev, ok := models.SystemEventFor(action); ok {
+			m := recordRow(id, actor.UserID, now, nil, &models.SystemRecord{Event: ev})
+			if err := recordMessage(ctx, tx, s.outbox, &m); err != nil {
+				return err
+			}
+		}
 		after, err = s.record(ctx, tx, actor, id, "appointment."+string(action), map[string]any{"from": a.Status, "to": to}, now, raise)
 		return err
 	})
@@ -374,7 +380,12 @@ func (s *Appointments) List(ctx context.Context, actor models.Actor, f models.Ap
 	case models.RolePatient:
 		q = q.Where("patient_id = ?", actor.UserID)
 	case models.RoleDoctor:
+		// A doctor may narrow their own list to one patient (their
+		// earlier consultations with them).
 		q = q.Where("doctor_id = ?", actor.UserID)
+		if f.PatientID != "" {
+			q = q.Where("patient_id = ?", f.PatientID)
+		}
 	case models.RoleAdmin:
 		if f.DoctorID != "" {
 			q = q.Where("doctor_id = ?", f.DoctorID)
@@ -417,8 +428,20 @@ func (s *Appointments) List(ctx context.Context, actor models.Actor, f models.Ap
 			map[string]any{"doctor_id": f.DoctorID, "patient_id": f.PatientID, "status": f.Status})
 	}
 	items := make([]models.Appointment, len(rows))
+	ids := make([]string, len(rows))
 	for i, r := range rows {
 		items[i] = r.toModel()
+		ids[i] = r.ID
+	}
+	if !actor.IsAdmin() {
+		unread, err := unreadFor(ctx, s.db, actor.UserID, ids)
+		if err != nil {
+			return models.Page[models.Appointment]{}, err
+		}
+		for i := range items {
+			u := unread[items[i].ID]
+			items[i].Unread = &u
+		}
 	}
 	return models.PageOf(items, limit, func(a models.Appointment) (time.Time, string) { return a.StartsAt, a.ID }), nil
 }

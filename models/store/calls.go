@@ -17,13 +17,16 @@ type Calls struct {
 	db     *gorm.DB
 	clock  models.Clock
 	policy models.Policy
+	outbox *Outbox
 	// RingTimeout is how long an invite rings.
 	RingTimeout time.Duration
 }
 
 // NewCalls builds the call service.
-func NewCalls(db *gorm.DB, clock models.Clock, policy models.Policy, ringTimeout time.Duration) *Calls {
-	return &Calls{db: db, clock: clock, policy: policy, RingTimeout: ringTimeout}
+// Every call that ends leaves a call message in the room's history, in the
+// transaction that ends it, announced through the outbox.
+func NewCalls(db *gorm.DB, clock models.Clock, policy models.Policy, outbox *Outbox, ringTimeout time.Duration) *Calls {
+	return &Calls{db: db, clock: clock, policy: policy, outbox: outbox, RingTimeout: ringTimeout}
 }
 
 // participant checks the actor may call in the appointment.
@@ -44,7 +47,8 @@ func (c *Calls) Invite(ctx context.Context, actor models.Actor, appointmentID, m
 	if media != "audio" && media != "video" {
 		return models.CallState{}, models.InvalidFields(map[string]any{"media": "must be audio or video"})
 	}
-	if _, err := c.participant(ctx, actor, appointmentID); err != nil {
+	a, err := c.participant(ctx, actor, appointmentID)
+	if err != nil {
 		return models.CallState{}, err
 	}
 	now := c.clock.Now().UTC()
@@ -56,7 +60,7 @@ func (c *Calls) Invite(ctx context.Context, actor models.Actor, appointmentID, m
 		return models.CallState{}, res.Error
 	}
 	if res.RowsAffected == 1 {
-		return cs.toModel(), nil
+		return withParties(cs.toModel(), a), nil
 	}
 	res = db.Model(&callStateRow{}).Where("appointment_id = ? AND state = ? AND ring_deadline < ?", appointmentID, models.CallRinging, now).
 		Updates(map[string]any{"call_id": cs.CallID, "caller_id": cs.CallerID, "media": media, "ring_deadline": cs.RingDeadline, "updated_at": now})
@@ -64,7 +68,7 @@ func (c *Calls) Invite(ctx context.Context, actor models.Actor, appointmentID, m
 		return models.CallState{}, res.Error
 	}
 	if res.RowsAffected == 1 {
-		return cs.toModel(), nil
+		return withParties(cs.toModel(), a), nil
 	}
 	return models.CallState{}, models.Errorf(models.EBUSY, "a call is already ringing or running in this consultation")
 }
@@ -80,32 +84,65 @@ func (c *Calls) Reject(ctx context.Context, actor models.Actor, appointmentID st
 }
 
 func (c *Calls) answer(ctx context.Context, actor models.Actor, appointmentID string, accept bool) (models.CallState, error) {
-	if _, err := c.participant(ctx, actor, appointmentID); err != nil {
+	a, err := c.participant(ctx, actor, appointmentID)
+	if err != nil {
 		return models.CallState{}, err
 	}
 	cs, err := c.current(ctx, appointmentID)
+	cs = withParties(cs, a)
 	if models.ErrorCode(err) == models.ENOTFOUND || (err == nil && (cs.State != models.CallRinging || cs.CallerID == actor.UserID)) {
 		return models.CallState{}, models.Errorf(models.ECONFLICT, "no call is ringing for you in this consultation")
 	}
 	if err != nil {
 		return models.CallState{}, err
 	}
-	now := c.clock.Now().UTC()
-	q := c.db.WithContext(ctx).Where("appointment_id = ? AND call_id = ? AND state = ?", appointmentID, cs.CallID, models.CallRinging)
-	var res *gorm.DB
-	if accept {
-		res = q.Model(&callStateRow{}).Updates(map[string]any{"state": models.CallActive, "updated_at": now})
-		cs.State = models.CallActive
-	} else {
-		res = q.Delete(&callStateRow{})
+	if !accept {
+		ended, err := c.finish(ctx, cs, models.CallRinging, models.EndReject, actor.UserID)
+		if err == nil && !ended {
+			err = models.Errorf(models.ECONFLICT, "the call stopped ringing")
+		}
+		return cs, err
 	}
+	now := c.clock.Now().UTC()
+	res := c.db.WithContext(ctx).Model(&callStateRow{}).Where("appointment_id = ? AND call_id = ? AND state = ?", appointmentID, cs.CallID, models.CallRinging).
+		Updates(map[string]any{"state": models.CallActive, "accepted_at": now, "updated_at": now})
 	if res.Error != nil {
 		return models.CallState{}, res.Error
 	}
 	if res.RowsAffected == 0 {
 		return models.CallState{}, models.Errorf(models.ECONFLICT, "the call stopped ringing")
 	}
+	cs.State, cs.AcceptedAt = models.CallActive, &now
 	return cs, nil
+}
+
+// finish ends the call cs if it is still in state (any state when empty)
+// and records how it ended in the room, in one transaction. It reports
+// whether this call ended it (false: it had already ended or changed).
+func (c *Calls) finish(ctx context.Context, cs models.CallState, state string, how models.CallEnd, by string) (bool, error) {
+	now := c.clock.Now().UTC()
+	ended := false
+	err := c.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		q := tx.Where("appointment_id = ? AND call_id = ?", cs.AppointmentID, cs.CallID)
+		if state != "" {
+			q = q.Where("state = ?", state)
+		}
+		res := q.Delete(&callStateRow{})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		ended = true
+		rec := cs.Record(how, by, now)
+		m := recordRow(cs.AppointmentID, cs.CallerID, now, &rec, nil)
+		return recordMessage(ctx, tx, c.outbox, &m)
+	})
+	if err != nil {
+		return false, err
+	}
+	if ended {
+		c.outbox.Kick()
+	}
+	return ended, nil
 }
 
 // Hangup ends the room's call, ringing or active; either participant may,
@@ -118,11 +155,18 @@ func (c *Calls) Hangup(ctx context.Context, actor models.Actor, appointmentID st
 	if err := c.policy.Check(actor, a, models.ActionHangup, c.clock.Now()); err != nil {
 		return models.CallState{}, err
 	}
-	return c.end(ctx, appointmentID, "")
+	cs, err := c.end(ctx, appointmentID, "", models.EndHangup, actor.UserID)
+	return withParties(cs, a), err
 }
 
-// end deletes the call (only callID's, when given) and returns what it was.
-func (c *Calls) end(ctx context.Context, appointmentID, callID string) (models.CallState, error) {
+// withParties completes a call with its appointment's participants.
+func withParties(cs models.CallState, a models.Appointment) models.CallState {
+	cs.PatientID, cs.DoctorID = a.PatientID, a.DoctorID
+	return cs
+}
+
+// end ends the call (only callID's, when given) and returns what it was.
+func (c *Calls) end(ctx context.Context, appointmentID, callID string, how models.CallEnd, by string) (models.CallState, error) {
 	cs, err := c.current(ctx, appointmentID)
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		return models.CallState{}, models.Errorf(models.ECONFLICT, "no call is running in this consultation")
@@ -133,11 +177,11 @@ func (c *Calls) end(ctx context.Context, appointmentID, callID string) (models.C
 	if callID != "" && cs.CallID != callID {
 		return models.CallState{}, models.Errorf(models.ECONFLICT, "no such call")
 	}
-	res := c.db.WithContext(ctx).Where("appointment_id = ? AND call_id = ?", appointmentID, cs.CallID).Delete(&callStateRow{})
-	if res.Error != nil {
-		return models.CallState{}, res.Error
+	ended, err := c.finish(ctx, cs, "", how, by)
+	if err != nil {
+		return models.CallState{}, err
 	}
-	if res.RowsAffected == 0 {
+	if !ended {
 		return models.CallState{}, models.Errorf(models.ECONFLICT, "no call is running in this consultation")
 	}
 	return cs, nil
@@ -145,9 +189,17 @@ func (c *Calls) end(ctx context.Context, appointmentID, callID string) (models.C
 
 // ExpireRinging ends callID if it is still ringing past its deadline.
 func (c *Calls) ExpireRinging(ctx context.Context, appointmentID, callID string) (bool, error) {
-	res := c.db.WithContext(ctx).Where("appointment_id = ? AND call_id = ? AND state = ? AND ring_deadline <= ?",
-		appointmentID, callID, models.CallRinging, c.clock.Now().UTC()).Delete(&callStateRow{})
-	return res.RowsAffected == 1, res.Error
+	cs, err := c.current(ctx, appointmentID)
+	if models.ErrorCode(err) == models.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if cs.CallID != callID || cs.State != models.CallRinging || cs.RingDeadline.After(c.clock.Now()) {
+		return false, nil
+	}
+	return c.finish(ctx, cs, models.CallRinging, models.EndTimeout, "")
 }
 
 // EndIfAbsent ends the room's call on behalf of a participant who left
@@ -167,13 +219,13 @@ func (c *Calls) EndIfAbsent(ctx context.Context, appointmentID, userID string) (
 	if !a.IsParticipant(userID) {
 		return models.CallState{}, false, nil
 	}
-	if _, err := c.end(ctx, appointmentID, cs.CallID); err != nil {
+	if _, err := c.end(ctx, appointmentID, cs.CallID, models.EndAbsent, userID); err != nil {
 		if models.ErrorCode(err) == models.ECONFLICT {
 			return models.CallState{}, false, nil
 		}
 		return models.CallState{}, false, err
 	}
-	return cs, true, nil
+	return withParties(cs, a), true, nil
 }
 
 // InCall reports whether the actor takes part in a ringing or active call.

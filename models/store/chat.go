@@ -32,6 +32,7 @@ type Chat struct {
 	clock  models.Clock
 	policy models.Policy
 	audit  *Audit
+	outbox *Outbox
 	files  models.FileStore
 	// AttachmentMaxBytes caps one uploaded file.
 	AttachmentMaxBytes int64
@@ -48,9 +49,11 @@ type Chat struct {
 	committer  *committer
 }
 
-// NewChat builds the chat service; files may be nil (no attachments).
-func NewChat(db *gorm.DB, clock models.Clock, policy models.Policy, audit *Audit, files models.FileStore, attachmentMaxBytes int64) *Chat {
-	return &Chat{db: db, clock: clock, policy: policy, audit: audit, files: files, AttachmentMaxBytes: attachmentMaxBytes}
+// NewChat builds the chat service; files may be nil (no attachments). An
+// upload is announced through the outbox (its room learns of it at least
+// once); a sent text is relayed by the realtime edge as it is acked.
+func NewChat(db *gorm.DB, clock models.Clock, policy models.Policy, audit *Audit, outbox *Outbox, files models.FileStore, attachmentMaxBytes int64) *Chat {
+	return &Chat{db: db, clock: clock, policy: policy, audit: audit, outbox: outbox, files: files, AttachmentMaxBytes: attachmentMaxBytes}
 }
 
 // room loads the appointment and checks the actor may enter its room.
@@ -85,6 +88,9 @@ func (c *Chat) Join(ctx context.Context, actor models.Actor, appointmentID strin
 		return models.Room{}, err
 	}
 	r := models.Room{Appointment: a, LastSeq: a.LastSeq}
+	if c.files != nil {
+		r.AttachmentMaxBytes = c.AttachmentMaxBytes
+	}
 	if a.Patient != nil {
 		r.Members = append(r.Members, models.Member{UserID: a.PatientID, Role: models.RolePatient, Name: a.Patient.Name})
 	}
@@ -94,14 +100,73 @@ func (c *Chat) Join(ctx context.Context, actor models.Actor, appointmentID strin
 	if r.Reads, err = c.reads(ctx, appointmentID); err != nil {
 		return models.Room{}, err
 	}
-	var calls []string
-	if err := c.db.WithContext(ctx).Model(&callStateRow{}).Where("appointment_id = ?", appointmentID).Limit(1).Pluck("call_id", &calls).Error; err != nil {
+	var calls []callStateRow
+	if err := c.db.WithContext(ctx).Where("appointment_id = ?", appointmentID).Limit(1).Find(&calls).Error; err != nil {
 		return models.Room{}, err
 	}
 	if len(calls) > 0 {
-		r.CallID = calls[0]
+		cs := calls[0].toModel()
+		r.Call = &cs
 	}
 	return r, nil
+}
+
+// Unread returns what the actor has not read in a room.
+func (c *Chat) Unread(ctx context.Context, actor models.Actor, appointmentID string) (models.Unread, error) {
+	a, err := loadBare(ctx, c.db, appointmentID)
+	if err != nil {
+		return models.Unread{}, err
+	}
+	if !a.IsParticipant(actor.UserID) {
+		return models.Unread{}, models.ErrAppointmentNotFound
+	}
+	us, err := unreadFor(ctx, c.db, actor.UserID, []string{appointmentID})
+	if err != nil {
+		return models.Unread{}, err
+	}
+	return us[appointmentID], nil
+}
+
+// unreadFor returns, per appointment, the messages of others after the
+// user's read marker and the last message: two statements for any number
+// of rooms.
+func unreadFor(ctx context.Context, db *gorm.DB, userID string, appointmentIDs []string) (map[string]models.Unread, error) {
+	out := make(map[string]models.Unread, len(appointmentIDs))
+	if len(appointmentIDs) == 0 {
+		return out, nil
+	}
+	for _, id := range appointmentIDs {
+		out[id] = models.Unread{AppointmentID: id}
+	}
+	var counts []struct {
+		AppointmentID string
+		N             int64
+	}
+	err := db.WithContext(ctx).Raw(`SELECT m.appointment_id, COUNT(*) AS n FROM messages m
+		LEFT JOIN chat_reads r ON r.appointment_id = m.appointment_id AND r.user_id = ?
+		WHERE m.appointment_id IN ? AND m.seq > COALESCE(r.seq, 0) AND m.sender_id <> ?
+		GROUP BY m.appointment_id`, userID, appointmentIDs, userID).Scan(&counts).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range counts {
+		u := out[n.AppointmentID]
+		u.Count = n.N
+		out[n.AppointmentID] = u
+	}
+	var last []messageRow
+	err = db.WithContext(ctx).Preload("Attachment").Joins("JOIN appointments a ON a.id = messages.appointment_id AND messages.seq = a.last_seq").
+		Where("messages.appointment_id IN ?", appointmentIDs).Find(&last).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range last {
+		u := out[r.AppointmentID]
+		m := r.toModel()
+		u.LastMessage = &m
+		out[r.AppointmentID] = u
+	}
+	return out, nil
 }
 
 // Send stores a message with the next sequence number of its appointment.
@@ -170,13 +235,22 @@ func (c *Chat) storeRow(ctx context.Context, actor models.Actor, m messageRow, a
 		}
 		m.Seq = row.LastSeq
 		if att != nil {
+			m.Kind = string(models.MessageAttachment)
 			ar := attachmentFromModel(*att)
 			if err := tx.Create(&ar).Error; err != nil {
 				return err
 			}
 			m.AttachmentID = &att.ID
 		}
-		return tx.Omit("Attachment").Create(&m).Error
+		if err := tx.Omit("Attachment").Create(&m).Error; err != nil {
+			return err
+		}
+		if att == nil {
+			return nil
+		}
+		posted := m.toModel()
+		posted.Attachment = att
+		return c.outbox.add(tx, models.MessagePosted{Message: posted, PatientID: row.PatientID, DoctorID: row.DoctorID})
 	})
 	if err != nil {
 		if models.ErrorCode(err) != models.ENOTFOUND {
@@ -187,9 +261,35 @@ func (c *Chat) storeRow(ctx context.Context, actor models.Actor, m messageRow, a
 		}
 		return models.Message{}, false, err
 	}
+	if att != nil {
+		c.outbox.Kick()
+	}
 	out := m.toModel()
 	out.Attachment = att
 	return out, true, nil
+}
+
+// recordMessage stores a message the room records itself, in the
+// transaction of what it records (the appointment's row lock hands out
+// the next seq), and announces it through the outbox.
+func recordMessage(ctx context.Context, tx *gorm.DB, outbox *Outbox, m *messageRow) error {
+	var row struct {
+		LastSeq   int64
+		PatientID string
+		DoctorID  string
+	}
+	res := tx.WithContext(ctx).Raw("UPDATE appointments SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq, patient_id, doctor_id", m.AppointmentID).Scan(&row)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		return models.ErrAppointmentNotFound
+	}
+	m.Seq = row.LastSeq
+	if err := tx.Omit("Attachment").Create(m).Error; err != nil {
+		return err
+	}
+	return outbox.add(tx, models.MessagePosted{Message: m.toModel(), PatientID: row.PatientID, DoctorID: row.DoctorID})
 }
 
 // Sync returns up to MaxSyncMessages messages after afterSeq, oldest first:

@@ -250,8 +250,9 @@ func TestChatClosesAfterCompletion(t *testing.T) {
 			_, _, err := p.Chat.Send(ctx, apptActor(u), models.SendInput{AppointmentID: a.ID, ClientMsgID: "late", Text: "too late"})
 			apptWantCode(t, err, models.EFORBIDDEN)
 		}
-		if n := chatLastSeq(t, f, a.ID); n != 3 {
-			t.Fatalf("refused send moved last_seq to %d, want 3", n)
+		// Five: the start and the completion are recorded in the room too.
+		if n := chatLastSeq(t, f, a.ID); n != 5 {
+			t.Fatalf("refused send moved last_seq to %d, want 5", n)
 		}
 
 		// The client never heard back for "after" and retries it now.
@@ -261,8 +262,8 @@ func TestChatClosesAfterCompletion(t *testing.T) {
 		}
 		// The room can still be read.
 		ms, err := p.Chat.Sync(ctx, apptActor(f.doctor), a.ID, 0)
-		if err != nil || len(ms) != 3 {
-			t.Fatalf("sync after closing: %d messages, %v", len(ms), err)
+		if err != nil || len(ms) != 5 {
+			t.Fatalf("sync after closing: %d messages (three written, two recorded), %v", len(ms), err)
 		}
 	})
 }
@@ -499,8 +500,8 @@ func TestChatSyncAndHistory(t *testing.T) {
 			t.Fatal(err)
 		}
 		page, err = p.Chat.History(ctx, pat, a.ID, models.HistoryFilter{})
-		if err != nil || len(page.Items) != 7 {
-			t.Fatalf("history of a cancelled consultation: %d, %v", len(page.Items), err)
+		if err != nil || len(page.Items) != 8 || page.Items[0].Kind != models.MessageSystem || page.Items[0].System.Event != models.SystemCancelled {
+			t.Fatalf("history of a cancelled consultation (the cancellation recorded last): %d, %v", len(page.Items), err)
 		}
 	})
 }

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"encoding/json"
 	"time"
+
+	"github.com/google/uuid"
 
 	"teleconsult/models"
 )
@@ -207,6 +210,8 @@ type messageRow struct {
 	ClientMsgID   string
 	Text          string
 	AttachmentID  *string
+	Kind          string `gorm:"default:text"`
+	Meta          string // JSON: the call or system record
 	CreatedAt     time.Time
 
 	Attachment *attachmentRow `gorm:"foreignKey:AttachmentID"`
@@ -215,8 +220,42 @@ type messageRow struct {
 func (messageRow) TableName() string { return "messages" }
 
 func (r messageRow) toModel() models.Message {
-	return models.Message{ID: r.ID, AppointmentID: r.AppointmentID, Seq: r.Seq, SenderID: r.SenderID, ClientMsgID: r.ClientMsgID,
-		Text: r.Text, AttachmentID: r.AttachmentID, CreatedAt: r.CreatedAt.UTC(), Attachment: r.Attachment.toModel()}
+	m := models.Message{ID: r.ID, AppointmentID: r.AppointmentID, Seq: r.Seq, Kind: models.MessageKind(r.Kind), SenderID: r.SenderID,
+		ClientMsgID: r.ClientMsgID, Text: r.Text, AttachmentID: r.AttachmentID, CreatedAt: r.CreatedAt.UTC(), Attachment: r.Attachment.toModel()}
+	switch {
+	case m.Kind == "" && m.AttachmentID != nil:
+		m.Kind = models.MessageAttachment
+	case m.Kind == "":
+		m.Kind = models.MessageText
+	case m.Kind == models.MessageCall && r.Meta != "":
+		m.Call = new(models.CallRecord)
+		if json.Unmarshal([]byte(r.Meta), m.Call) != nil {
+			m.Call = nil
+		}
+	case m.Kind == models.MessageSystem && r.Meta != "":
+		m.System = new(models.SystemRecord)
+		if json.Unmarshal([]byte(r.Meta), m.System) != nil {
+			m.System = nil
+		}
+	}
+	return m
+}
+
+// recordRow is a message the room records itself: a call that ended or a
+// consultation step, sent in the name of senderID. Its client_msg_id is
+// derived from what it records, so that recording it twice stores it once.
+func recordRow(appointmentID, senderID string, now time.Time, call *models.CallRecord, system *models.SystemRecord) messageRow {
+	m := messageRow{ID: uuid.NewString(), AppointmentID: appointmentID, SenderID: senderID, CreatedAt: now.UTC()}
+	var meta []byte
+	if call != nil {
+		m.Kind, m.ClientMsgID = string(models.MessageCall), "call:"+call.CallID
+		meta, _ = json.Marshal(call)
+	} else {
+		m.Kind, m.ClientMsgID = string(models.MessageSystem), "system:"+system.Event
+		meta, _ = json.Marshal(system)
+	}
+	m.Meta = string(meta)
+	return m
 }
 
 func messagesToModel(rs []messageRow) []models.Message {
@@ -284,6 +323,7 @@ type callStateRow struct {
 	CallerID      string
 	Media         string
 	RingDeadline  time.Time
+	AcceptedAt    *time.Time
 	UpdatedAt     time.Time
 }
 
@@ -291,7 +331,7 @@ func (callStateRow) TableName() string { return "call_states" }
 
 func (r callStateRow) toModel() models.CallState {
 	return models.CallState{AppointmentID: r.AppointmentID, CallID: r.CallID, State: r.State, CallerID: r.CallerID,
-		Media: r.Media, RingDeadline: r.RingDeadline.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		Media: r.Media, RingDeadline: r.RingDeadline.UTC(), AcceptedAt: utcPtr(r.AcceptedAt), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 type outboxRow struct {
