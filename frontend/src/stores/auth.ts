@@ -20,7 +20,8 @@ export function cancelRestoreRetry() {
 
 export const useAuth = defineStore("auth", {
   // unavailable: the last attempt to restore the session got no verdict.
-  state: () => ({ user: null as User | null, ready: false, unavailable: false }),
+  // leaving: the user asked to sign out (so the end of the session is no surprise).
+  state: () => ({ user: null as User | null, ready: false, unavailable: false, leaving: false }),
   getters: {
     signedIn: (s) => s.user !== null,
     role: (s) => s.user?.role ?? null,
@@ -28,6 +29,7 @@ export const useAuth = defineStore("auth", {
   actions: {
     apply(s: Session | null) {
       if (s) {
+        this.leaving = false;
         http.setToken(s.access_token);
         this.user = s.user;
       } else {
@@ -73,6 +75,7 @@ export const useAuth = defineStore("auth", {
       await this.login(email, password);
     },
     async logout() {
+      this.leaving = true;
       try {
         await http.post("/auth/logout", {});
       } finally {
