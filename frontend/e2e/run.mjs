@@ -165,7 +165,7 @@ async function run() {
   });
 
   await step("the doctor sees the booking live", async () => {
-    const row = doctor.locator("[data-testid=upcoming] .appt", { hasText: name });
+    const row = doctor.locator("[data-testid=agenda] .slotline, [data-testid=upcoming] .appt", { hasText: name });
     await row.waitFor();
     await doctor.waitForSelector("[data-testid=unread]");
     await doctor.screenshot({ path: join(shots, "doctor-appointments.png") });
