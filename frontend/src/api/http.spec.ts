@@ -119,3 +119,19 @@ describe("Http when the server is unavailable", () => {
     }
   });
 });
+
+describe("Http without a network", () => {
+  it("turns no answer at all into a network error, not a refusal", async () => {
+    const h = new Http("/api/v1", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))) as unknown as typeof fetch);
+    const err = await h.get("/doctors").catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.network).toBe(true);
+    expect(err.code).toBe("network");
+  });
+
+  it("keeps the Retry-After of a refusal", async () => {
+    const h = new Http("/api/v1", vi.fn(async () => new Response(JSON.stringify({ error: { code: "rate_limited", message: "slow" } }), { status: 429, headers: { "Retry-After": "7" } })) as unknown as typeof fetch);
+    const err = await h.get("/doctors").catch((e) => e);
+    expect(err.retryAfter).toBe(7);
+  });
+});
