@@ -104,3 +104,28 @@ describe("day separators", () => {
     expect(marks).toEqual(["2026-03-03", "", "yesterday", "today", ""]);
   });
 });
+
+describe("the doctor's day", async () => {
+  const { nextUp, lateBy, canMarkNoShow } = await import("./agenda");
+  const at = (id: string, start: string, end: string, status = "booked") =>
+    ({ id, starts_at: start, ends_at: end, status }) as unknown as import("@/api/types").Appointment;
+  const day = [
+    at("done", "2026-03-02T08:00:00Z", "2026-03-02T08:30:00Z", "completed"),
+    at("late", "2026-03-02T09:00:00Z", "2026-03-02T09:30:00Z"),
+    at("later", "2026-03-02T10:00:00Z", "2026-03-02T10:30:00Z"),
+  ];
+  const now = Date.parse("2026-03-02T09:12:00Z");
+  it("highlights the first consultation not over yet", () => {
+    expect(nextUp(day, now)).toBe("late");
+    expect(nextUp(day, Date.parse("2026-03-02T09:40:00Z"))).toBe("later");
+    expect(nextUp(day, Date.parse("2026-03-02T11:00:00Z"))).toBe("");
+  });
+  it("counts the minutes a booked patient is late, and allows no-show only after the start", () => {
+    expect(lateBy(day[1], now)).toBe(12);
+    expect(lateBy(day[2], now)).toBe(0);
+    expect(lateBy(day[0], now)).toBe(0);
+    expect(canMarkNoShow(day[1], now)).toBe(true);
+    expect(canMarkNoShow(day[2], now)).toBe(false);
+    expect(canMarkNoShow(day[0], now)).toBe(false);
+  });
+});
