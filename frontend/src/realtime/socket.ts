@@ -37,6 +37,8 @@ type Factory = (opts: Record<string, unknown>) => Socket;
 export class Realtime {
   socket: Socket | null = null;
   state: Ref<ConnectionState> = ref("offline");
+  /** connectedOnce: this sign-in has had a connection (so a lost one is news). */
+  connectedOnce: Ref<boolean> = ref(false);
   /** online: what the browser says about its network. */
   online: Ref<boolean> = ref(true);
   private reconnectHandlers = new Set<() => void>();
@@ -111,6 +113,7 @@ export class Realtime {
       this.clearRetry();
       this.retries = 0;
       this.state.value = "connected";
+      this.connectedOnce.value = true;
       if (this.everConnected) this.reconnectHandlers.forEach((h) => h());
       this.everConnected = true;
     });
@@ -174,6 +177,7 @@ export class Realtime {
     this.socket?.disconnect();
     this.socket = null;
     this.everConnected = false;
+    this.connectedOnce.value = false;
     this.state.value = "offline";
   }
 
