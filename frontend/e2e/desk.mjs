@@ -65,6 +65,9 @@ export async function run(ctx) {
     const a = await patientApi.get("/appointments/" + later.id);
     if (a.status !== "cancelled") throw new Error("the booking is " + a.status);
     if (!a.cancel_reason.includes("away that day")) throw new Error("cancel reason: " + a.cancel_reason);
+    // The patient sees the doctor's message with the cancelled booking.
+    await ctx.patient.goto(base + "/appointments");
+    await ctx.patient.waitForSelector("[data-testid=cancel-reason]:has-text('away that day')");
   });
 
   await step("a schedule error on one rule is shown on that row and field", async () => {
@@ -82,6 +85,14 @@ export async function run(ctx) {
     if (/rules\[/.test(summary)) throw new Error("a raw field path is shown: " + summary);
     if (await doctor.locator("[data-testid=rules] .rule[data-row='0'] [data-testid=rule-error]").count()) throw new Error("the error landed on another row");
     await doctor.screenshot({ path: join(shots, "schedule-error.png") });
-    await doctor.reload(); // leave the schedule as it was
+    await doctor.reload(); // drop the broken row
+  });
+
+  await step("the schedule saves unchanged, openings to midnight included", async () => {
+    await doctor.waitForSelector("[data-testid=rules] .rule");
+    await doctor.click("[data-testid=save-schedule]");
+    await doctor.waitForSelector("form .success:has-text('Schedule saved.')");
+    const s = await doctorApi.get("/doctors/me/schedule");
+    if (!s.rules.every((r) => r.end === "24:00")) throw new Error("openings to midnight changed: " + JSON.stringify(s.rules.slice(0, 2)));
   });
 }
