@@ -36,7 +36,7 @@ export async function run(ctx) {
     const row = doctor.locator(`[data-testid=upcoming] .appt[data-id="${later.id}"]`);
     await row.getByRole("button", { name: "Start consultation" }).click();
     const msg = await doctor.locator("[data-testid=appts-error]").innerText();
-    if (!/You can start this consultation from .+ \(2880 minutes before it begins\)/.test(msg)) throw new Error("start refusal: " + msg);
+    if (!/You can start this consultation from .+ \(48 h before it begins\)/.test(msg)) throw new Error("start refusal: " + msg);
   });
 
   await step("the room shows the reason and the earlier consultations with their diagnosis", async () => {

@@ -47,3 +47,10 @@ export function fileSize(t: (k: string, n: Record<string, unknown>) => string, b
   if (bytes >= 1 << 20) return t("size.mb", { n: Math.round((bytes / (1 << 20)) * 10) / 10 });
   return t("size.kb", { n: Math.max(1, Math.ceil(bytes / 1024)) });
 }
+
+/** span is a length of time for people: "15 min", "48 h", "3 days". */
+export function span(t: (k: string, n: Record<string, unknown>) => string, minutes: number): string {
+  if (minutes >= 72 * 60 && minutes % (24 * 60) === 0) return t("span.days", { n: minutes / (24 * 60) });
+  if (minutes >= 120 && minutes % 60 === 0) return t("span.hours", { n: minutes / 60 });
+  return t("span.minutes", { n: minutes });
+}

@@ -71,7 +71,7 @@ export const en = {
     reason: "Reason for the visit", noReason: "No reason given", history: "Earlier consultations", noHistory: "No earlier consultations.",
     start: "Start consultation", complete: "Complete consultation", noShow: "Mark no-show", confirmNoShow: "Mark the patient as not attended?",
     confirmComplete: "Complete this consultation? The chat stays open for a while for follow-up questions.",
-    startWindow: "You can start this consultation from {time} ({n} minutes before it begins).",
+    startWindow: "You can start this consultation from {time} ({span} before it begins).",
     started: "Consultation started.", completed: "Consultation completed.", markedNoShow: "Marked as no-show.", details: "Visit details",
     pasted: "pasted image",
   },
@@ -83,6 +83,7 @@ export const en = {
   bell: { title: "Notifications", empty: "You're all caught up.", markAll: "Mark all read", unread: "{n} unread", close: "Close notifications" },
   specialty: { cardiology: "Cardiology", dermatology: "Dermatology", general_practice: "General practice", pediatrics: "Pediatrics", psychiatry: "Psychiatry", neurology: "Neurology" },
   size: { kb: "{n} KB", mb: "{n} MB" },
+  span: { minutes: "{n} min", hours: "{n} h", days: "{n} days" },
   errors: {
     generic: "Something went wrong. Please try again.", unauthorized: "Your email or password is wrong.", slot_taken: "Someone just took that time. Please pick another.",
     invalid_request: "That was not accepted. Please check what you entered.", fieldsBelow: "Please correct what is marked below.",

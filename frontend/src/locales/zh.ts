@@ -72,7 +72,7 @@ export const zh: Catalogue = {
     reason: "就诊原因", noReason: "未填写就诊原因", history: "以往问诊", noHistory: "没有以往的问诊。",
     start: "开始问诊", complete: "结束问诊", noShow: "标记未到诊", confirmNoShow: "确定将患者标记为未到诊吗？",
     confirmComplete: "确定结束本次问诊吗？聊天会再开放一段时间，方便患者追问。",
-    startWindow: "本次问诊最早可在 {time} 开始（开始前 {n} 分钟）。",
+    startWindow: "本次问诊最早可在 {time} 开始（开始前 {span}）。",
     started: "问诊已开始。", completed: "问诊已结束。", markedNoShow: "已标记为未到诊。", details: "就诊信息",
     pasted: "粘贴的图片",
   },
@@ -84,6 +84,7 @@ export const zh: Catalogue = {
   bell: { title: "通知", empty: "没有新通知。", markAll: "全部已读", unread: "{n} 条未读", close: "关闭通知" },
   specialty: { cardiology: "心内科", dermatology: "皮肤科", general_practice: "全科", pediatrics: "儿科", psychiatry: "精神科", neurology: "神经内科" },
   size: { kb: "{n} KB", mb: "{n} MB" },
+  span: { minutes: "{n} 分钟", hours: "{n} 小时", days: "{n} 天" },
   errors: {
     generic: "出了点问题，请重试。", unauthorized: "邮箱或密码错误。", slot_taken: "该时间刚被预约，请选择其他时间。",
     invalid_request: "提交的内容未被接受，请检查后再试。", fieldsBelow: "请按下方标出的提示修改。",
