@@ -78,6 +78,24 @@ export async function run(ctx) {
     await patient.waitForTimeout(400);
   });
 
+  await step("an ended session is explained, and signing in again returns to the room with the draft", async () => {
+    const draft = `kept across sign-in ${stamp}`;
+    await patient.fill("[data-testid=composer]", draft);
+    await patient.waitForTimeout(400);
+    // The session ends elsewhere (signed out on another device, or expired).
+    await patient.evaluate(() => fetch("/api/v1/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }));
+    await patient.reload();
+    await patient.waitForURL("**/login?**");
+    await patient.waitForSelector("[data-testid=expired]");
+    await patient.fill("input[name=email]", ctx.patientAccount.email);
+    await patient.fill("input[name=password]", ctx.patientAccount.password);
+    await patient.click("button[type=submit]");
+    await patient.waitForURL(roomURL);
+    await patient.waitForFunction((d) => document.querySelector("[data-testid=composer]")?.value === d, draft);
+    await patient.fill("[data-testid=composer]", "");
+    await patient.waitForTimeout(400);
+  });
+
   await step("a 4,001-character text is not cut: the count is shown and sending waits for a fix", async () => {
     const long = "x".repeat(4001);
     await patient.fill("[data-testid=composer]", long);

@@ -59,6 +59,7 @@ export async function run(ctx) {
     await p.goto(roomURL);
     await p.waitForSelector("[data-testid=connection]:has-text('Connected')");
     await p.locator(".msg").first().waitFor();
+    await p.locator(".members li").first().waitFor();
     await p.waitForTimeout(300);
     await screen(p, "room", "[data-testid=composer]");
   });

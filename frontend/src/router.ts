@@ -1,5 +1,5 @@
 import { createRouter, createWebHistory } from "vue-router";
-import { useAuth } from "@/stores/auth";
+import { hadSession, useAuth } from "@/stores/auth";
 import { i18n } from "@/i18n";
 
 declare module "vue-router" {
@@ -30,7 +30,7 @@ export const router = createRouter({
 router.beforeEach(async (to) => {
   const auth = useAuth();
   await auth.restore();
-  if (!to.meta.public && !auth.signedIn) return { name: "login", query: { next: to.fullPath } };
+  if (!to.meta.public && !auth.signedIn) return { name: "login", query: { next: to.fullPath, ...(hadSession() ? { expired: "1" } : {}) } };
   if ((to.name === "login" || to.name === "register") && auth.signedIn) return { name: "home" };
   if (to.meta.role && auth.role !== to.meta.role) return { name: "home" };
   return true;
