@@ -67,6 +67,28 @@ export async function run(ctx) {
     }
   });
 
+  await step("a burst of 70 messages with a reload in the middle arrives complete, each once", async () => {
+    const texts = Array.from({ length: 70 }, (_, i) => `burst ${stamp} #${i + 1}`);
+    for (const text of texts) {
+      await patient.fill("[data-testid=composer]", text);
+      await patient.press("[data-testid=composer]", "Enter");
+    }
+    await patient.reload();
+    await patient.waitForSelector("[data-testid=connection]:has-text('Connected')");
+    const deadline = Date.now() + 20_000;
+    let counts = [];
+    for (;;) {
+      const page = await doctorApi.get(`/appointments/${roomId}/messages?limit=200`);
+      counts = texts.map((t) => page.items.filter((m) => m.text === t).length);
+      if (counts.every((n) => n >= 1) || Date.now() > deadline) break;
+      await patient.waitForTimeout(500);
+    }
+    const missing = counts.filter((n) => n === 0).length;
+    const doubled = counts.filter((n) => n > 1).length;
+    if (missing || doubled) throw new Error(`${missing} of 70 missing, ${doubled} stored twice`);
+    await patient.waitForSelector(`.msg.mine:has-text("${texts[69]}"):not(.pending)`);
+  });
+
   await step("a draft survives leaving the room and coming back", async () => {
     const draft = `half a thought ${stamp}`;
     await patient.fill("[data-testid=composer]", draft);

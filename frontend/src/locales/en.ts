@@ -78,6 +78,7 @@ export const en = {
   call: {
     audio: "Voice call", video: "Video call", incoming: "{name} is calling ({media})", accept: "Accept", reject: "Decline", hangup: "Hang up",
     mute: "Mute", unmute: "Unmute", cameraOff: "Camera off", cameraOn: "Camera on", ringing: "Ringing…", active: "In call", ended: "Call ended",
+    emailTaken: "An account with this email exists already. Sign in instead, or use another address.",
     busy: "A call is already in progress.", media: "Your camera or microphone could not be used. Check the browser's permission.",
   },
   bell: { title: "Notifications", empty: "You're all caught up.", markAll: "Mark all read", unread: "{n} unread", close: "Close notifications" },

@@ -79,6 +79,7 @@ export const zh: Catalogue = {
   call: {
     audio: "语音通话", video: "视频通话", incoming: "{name} 来电（{media}）", accept: "接听", reject: "拒绝", hangup: "挂断",
     mute: "静音", unmute: "取消静音", cameraOff: "关闭摄像头", cameraOn: "打开摄像头", ringing: "正在呼叫…", active: "通话中", ended: "通话已结束",
+    emailTaken: "该邮箱已注册。请直接登录，或换一个邮箱。",
     busy: "已有通话正在进行。", media: "无法使用摄像头或麦克风，请检查浏览器权限。",
   },
   bell: { title: "通知", empty: "没有新通知。", markAll: "全部已读", unread: "{n} 条未读", close: "关闭通知" },
