@@ -79,6 +79,11 @@ export function rawTexts(source: string, file = "x.vue"): string[] {
       if (p.type === 6 && spoken.has(p.name) && p.value && hasWords(p.value.content)) {
         found.push(`${file}:${n.loc.start.line} ${p.name}="${p.value.content}"`);
       }
+      // 7 = directive: :aria-label="'Close'" is a literal too.
+      const d = p as unknown as { name: string; arg?: { content?: string }; exp?: { content?: string } };
+      if (p.type === 7 && d.name === "bind" && spoken.has(d.arg?.content ?? "") && /^\s*(['"`])[^'"`]*\1\s*$/.test(d.exp?.content ?? "") && hasWords(d.exp?.content ?? "")) {
+        found.push(`${file}:${n.loc.start.line} :${d.arg?.content}=${d.exp?.content}`);
+      }
     }
     (n.children ?? []).forEach(walk);
     (n.branches ?? []).forEach(walk);
@@ -95,8 +100,8 @@ describe("templates", () => {
   });
 
   it("catch a raw text node and a literal aria-label (the check itself works)", () => {
-    const bad = `<template><div><p>Hello there</p><button aria-label="Close">{{ t("x") }}</button><i title="ok">·</i></div></template>`;
-    expect(rawTexts(bad)).toHaveLength(3);
+    const bad = `<template><div><p>Hello there</p><button aria-label="Close">{{ t("x") }}</button><i title="ok">·</i><b :placeholder="'Type'" /></div></template>`;
+    expect(rawTexts(bad)).toHaveLength(4);
     const good = `<template><div><p>{{ t("a") }} · –</p><button :aria-label="t('b')" /><option>English</option></div></template>`;
     expect(rawTexts(good)).toEqual([]);
   });

@@ -135,3 +135,11 @@ describe("Http without a network", () => {
     expect(err.retryAfter).toBe(7);
   });
 });
+
+describe("ApiError.fields", () => {
+  it("reads details.fields, or a plain details map on a 422", () => {
+    expect(new ApiError(422, "invalid_request", "", { fields: { a: "x" } }).fields).toEqual({ a: "x" });
+    expect(new ApiError(422, "invalid_request", "", { email: "is required" }).fields).toEqual({ email: "is required" });
+    expect(new ApiError(409, "conflict", "", { status: "booked" }).fields).toEqual({});
+  });
+});

@@ -26,10 +26,17 @@ export class ApiError extends Error {
     return this.code === "network";
   }
 
-  /** Field problems from details.fields, for forms. */
+  /**
+   * Field problems of a 422, for forms: details.fields (the server's shape),
+   * or details itself when it is a plain map of field to message.
+   */
   get fields(): Record<string, string> {
     const f = this.details?.fields;
-    return f && typeof f === "object" ? (f as Record<string, string>) : {};
+    if (f && typeof f === "object") return f as Record<string, string>;
+    if (this.status !== 422) return {};
+    const d = this.details ?? {};
+    const entries = Object.entries(d);
+    return entries.length && entries.every(([, v]) => typeof v === "string") ? (d as Record<string, string>) : {};
   }
 }
 
