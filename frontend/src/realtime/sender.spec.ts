@@ -82,7 +82,7 @@ describe("Sender", () => {
     const s = setup((p, n) => (n === 1 ? { ok: false, error: { code: "rate_limited", message: "slow down", details: { retry_after: 3 } } } : (stored(p, n) as Ack)));
     const sender = s.make();
     await sender.send(q(1));
-    expect(s.held).toEqual([["c1", { kind: "rate_limited", retryInS: 3 }]]);
+    expect(s.held).toEqual([["c1", { kind: "rate_limited", retryInS: 3, until: Date.now() + 3000 }]]);
     expect(s.sent).toEqual([]);
     await vi.advanceTimersByTimeAsync(2900);
     expect(s.sent).toEqual([]);

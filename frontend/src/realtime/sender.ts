@@ -12,7 +12,7 @@ import type { Outbox, Queued } from "@/stores/outbox";
 /** Hold is why a message is still waiting. */
 export type Hold =
   | { kind: "queued" }
-  | { kind: "rate_limited"; retryInS: number }
+  | { kind: "rate_limited"; retryInS: number; until: number }
   | { kind: "refused"; code: string; message: string };
 
 export interface SenderHooks {
@@ -115,7 +115,8 @@ export class Sender {
       if (code === "rate_limited") {
         const wait = retryHint(ack.error) || Math.min(30, 2 ** this.limitedRuns);
         this.limitedRuns++;
-        this.queue.forEach((x) => this.hooks.held(x.client_msg_id, { kind: "rate_limited", retryInS: wait }));
+        const until = Date.now() + wait * 1000;
+        this.queue.forEach((x) => this.hooks.held(x.client_msg_id, { kind: "rate_limited", retryInS: wait, until }));
         this.timer = setTimeout(() => {
           this.timer = null;
           void this.flush();
