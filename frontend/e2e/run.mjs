@@ -4,6 +4,12 @@
 //
 //   npm run build && npm run test:e2e
 //
+// The suites run in order on one server and one browser: journey.mjs (the
+// main path: register, book, chat, call, diagnose), chat.mjs (offline,
+// outbox, long text, links, images), desk.mjs (the doctor's day, start
+// window, time off over bookings, schedule errors) and phone.mjs (every
+// main screen at 390×844, with axe-core on each).
+//
 // Prints one line per check and "N passed, M failed"; exits 1 on a failure.
 // Screenshots of the key screens go to frontend/e2e/artifacts/ (ignored);
 // SCREENSHOTS_DIR=docs/screenshots (`make screenshots`) refreshes the README's.
@@ -14,6 +20,11 @@ import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import net from "node:net";
 import { chromium } from "playwright-core";
+import { results } from "./lib.mjs";
+import * as journey from "./journey.mjs";
+import * as chat from "./chat.mjs";
+import * as desk from "./desk.mjs";
+import * as phone from "./phone.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, "..");
@@ -23,12 +34,6 @@ mkdirSync(shots, { recursive: true });
 const chromePath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const STEP = 25_000;
 
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = "") {
-  ok ? passed++ : failed++;
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? ": " + detail : ""}`);
-}
 
 function freePort() {
   return new Promise((res, rej) => {
@@ -87,9 +92,9 @@ const server = spawn(bin, ["serve"], {
 });
 let browser;
 const deadline = setTimeout(() => {
-  console.error("the end-to-end run took over 4 minutes");
+  console.error("the end-to-end run took over 7 minutes");
   cleanup(1);
-}, 240_000);
+}, 420_000);
 
 function cleanup(code) {
   clearTimeout(deadline);
@@ -98,20 +103,11 @@ function cleanup(code) {
     .finally(() => {
       server.kill("SIGTERM");
       rmSync(tmp, { recursive: true, force: true });
-      console.log(`${passed} passed, ${failed} failed`);
-      process.exit(code ?? (failed ? 1 : 0));
+      console.log(`${results.passed} passed, ${results.failed} failed`);
+      process.exit(code ?? (results.failed ? 1 : 0));
     });
 }
 
-async function step(name, fn) {
-  try {
-    await fn();
-    check(name, true);
-  } catch (err) {
-    check(name, false, (err && err.message ? err.message : String(err)).split("\n")[0]);
-    throw err;
-  }
-}
 
 async function run() {
   await waitHealthy(base);
@@ -124,118 +120,12 @@ async function run() {
       "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required",
     ],
   });
-  const ctxOpts = { viewport: { width: 1200, height: 860 }, locale: "en-US", permissions: ["camera", "microphone"] };
-  const patientCtx = await browser.newContext({ ...ctxOpts, timezoneId: "America/New_York" });
-  const doctorCtx = await browser.newContext({ ...ctxOpts, timezoneId: "Europe/Berlin" });
-  const patient = await patientCtx.newPage();
-  const doctor = await doctorCtx.newPage();
-  for (const p of [patient, doctor]) p.setDefaultTimeout(STEP);
-  const name = "Robin E2E " + Math.random().toString(36).slice(2, 7);
-  const email = `robin.${Date.now()}@example.com`;
-
-  await step("doctor signs in and sees the appointments page", async () => {
-    await doctor.goto(base + "/login");
-    await doctor.fill("input[name=email]", "alice.chen@demo.teleconsult.app");
-    await doctor.fill("input[name=password]", "DemoDoctor!2026");
-    await doctor.click("button[type=submit]");
-    await doctor.waitForURL("**/appointments");
-    await doctor.waitForSelector("[data-testid=connection]:has-text('Connected')");
-  });
-
-  await step("patient registers", async () => {
-    await patient.goto(base + "/register");
-    await patient.fill("input[name=name]", name);
-    await patient.fill("input[name=email]", email);
-    await patient.fill("input[name=password]", "a-good-password-1");
-    await patient.click("button[type=submit]");
-    await patient.waitForURL("**/doctors");
-  });
-
-  await step("patient finds the doctor and books a free slot", async () => {
-    await patient.fill("input[name=q]", "Alice");
-    const card = patient.locator(".doctor", { hasText: "Alice Chen" });
-    await card.waitFor();
-    await patient.screenshot({ path: join(shots, "doctors.png") });
-    await card.getByRole("link").click();
-    await patient.locator(".slot").first().click();
-    await patient.fill("textarea[name=reason]", "Chest tightness after exercise");
-    await patient.screenshot({ path: join(shots, "slots.png") });
-    await patient.click("[data-testid=book]");
-    await patient.waitForSelector("[data-testid=booked]");
-  });
-
-  await step("the doctor sees the booking live", async () => {
-    const row = doctor.locator("[data-testid=upcoming] .appt", { hasText: name });
-    await row.waitFor();
-    await doctor.waitForSelector("[data-testid=unread]");
-    await doctor.screenshot({ path: join(shots, "doctor-appointments.png") });
-    await row.getByRole("button", { name: "Start consultation" }).click();
-    await doctor.waitForURL("**/appointments/*");
-  });
-  const roomURL = doctor.url();
-
-  await step("the patient opens the consultation room", async () => {
-    await patient.goto(base + "/appointments");
-    await patient.locator("[data-testid=upcoming] .appt", { hasText: "Alice Chen" }).getByRole("link", { name: "Open room" }).click();
-    await patient.waitForURL(roomURL);
-    await patient.waitForSelector("[data-testid=status]:has-text('In progress')");
-    await doctor.waitForSelector(`.members li[data-online=true]:has-text("${name}")`);
-  });
-
-  await step("they chat both ways, with typing and read receipts", async () => {
-    await doctor.click("[data-testid=composer]");
-    await doctor.keyboard.type("Hello, I'm Dr. Chen. ");
-    await patient.waitForSelector("[data-testid=typing]:has-text('is typing')");
-    await doctor.keyboard.type("How are you feeling?");
-    await doctor.click("[data-testid=send]");
-    await patient.waitForSelector(".msg:has-text('How are you feeling?')");
-    await patient.fill("[data-testid=composer]", "A bit tired, <b>thanks</b> for asking.");
-    await patient.click("[data-testid=send]");
-    await doctor.waitForSelector(".msg:has-text('A bit tired')");
-    // Text stays text: the markup is shown, not rendered.
-    const shown = await doctor.locator(".msg:has-text('A bit tired') .text").innerText();
-    if (!shown.includes("<b>thanks</b>")) throw new Error("message text was rendered as HTML: " + shown);
-    await patient.waitForSelector(".msg.mine:has-text('A bit tired') [data-testid=read-receipt]");
-    await patient.screenshot({ path: join(shots, "room-chat.png") });
-  });
-
-  await step("reloading mid-chat restores the history", async () => {
-    await patient.reload();
-    await patient.waitForSelector(".msg:has-text('How are you feeling?')");
-    await patient.waitForSelector(".msg:has-text('A bit tired')");
-  });
-
-  await step("a video call connects both pages with remote video playing", async () => {
-    await patient.click("[data-testid=call-video]");
-    await doctor.click("[data-testid=accept]");
-    for (const p of [patient, doctor]) {
-      await p.waitForSelector("[data-testid=call][data-peer-state=connected]");
-      await p.waitForFunction(() => {
-        const v = document.querySelector("[data-testid=remote-video]");
-        return v && v.readyState >= 2 && v.videoWidth > 0 && !v.paused && v.currentTime > 0;
-      });
-    }
-    await doctor.screenshot({ path: join(shots, "video-call.png") });
-    await patient.click("[data-testid=hangup]");
-    await doctor.waitForSelector("[data-testid=call][data-phase=idle]");
-  });
-
-  await step("the doctor writes a diagnosis and the patient's bell shows it", async () => {
-    await doctor.fill("textarea[name=summary]", "Exercise-induced asthma is likely. Use the inhaler before exercise.");
-    await doctor.click("[data-testid=save-diagnosis]");
-    await patient.waitForSelector("[data-testid=unread]");
-    await patient.click("[data-testid=bell]");
-    await patient.waitForSelector(".note[data-kind=diagnosis_ready]");
-    await patient.screenshot({ path: join(shots, "diagnosis-bell.png") });
-  });
-
-  await step("the phone-width layout keeps the room usable", async () => {
-    await patient.setViewportSize({ width: 390, height: 800 });
-    await patient.keyboard.press("Escape");
-    await patient.goto(roomURL);
-    await patient.waitForSelector("[data-testid=composer]");
-    await patient.screenshot({ path: join(shots, "room-phone.png") });
-  });
+  const t0 = Date.now();
+  const ctx = { browser, base, shots, STEP };
+  for (const suite of [journey, chat, desk, phone]) {
+    await suite.run(ctx);
+  }
+  console.log(`browser suites took ${Math.round((Date.now() - t0) / 1000)} s`);
 }
 
 run()

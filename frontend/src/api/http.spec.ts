@@ -119,3 +119,27 @@ describe("Http when the server is unavailable", () => {
     }
   });
 });
+
+describe("Http without a network", () => {
+  it("turns no answer at all into a network error, not a refusal", async () => {
+    const h = new Http("/api/v1", vi.fn(async () => Promise.reject(new TypeError("Failed to fetch"))) as unknown as typeof fetch);
+    const err = await h.get("/doctors").catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.network).toBe(true);
+    expect(err.code).toBe("network");
+  });
+
+  it("keeps the Retry-After of a refusal", async () => {
+    const h = new Http("/api/v1", vi.fn(async () => new Response(JSON.stringify({ error: { code: "rate_limited", message: "slow" } }), { status: 429, headers: { "Retry-After": "7" } })) as unknown as typeof fetch);
+    const err = await h.get("/doctors").catch((e) => e);
+    expect(err.retryAfter).toBe(7);
+  });
+});
+
+describe("ApiError.fields", () => {
+  it("reads details.fields, or a plain details map on a 422", () => {
+    expect(new ApiError(422, "invalid_request", "", { fields: { a: "x" } }).fields).toEqual({ a: "x" });
+    expect(new ApiError(422, "invalid_request", "", { email: "is required" }).fields).toEqual({ email: "is required" });
+    expect(new ApiError(409, "conflict", "", { status: "booked" }).fields).toEqual({});
+  });
+});

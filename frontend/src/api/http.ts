@@ -15,14 +15,28 @@ export class ApiError extends Error {
     public code: string,
     message: string,
     public details: Record<string, unknown> = {},
+    /** Seconds to wait before retrying (Retry-After), when the server said. */
+    public retryAfter = 0,
   ) {
     super(message);
   }
 
-  /** Field problems from details.fields, for forms. */
+  /** network: no answer at all (offline, server unreachable), as opposed to a refusal. */
+  get network(): boolean {
+    return this.code === "network";
+  }
+
+  /**
+   * Field problems of a 422, for forms: details.fields (the server's shape),
+   * or details itself when it is a plain map of field to message.
+   */
   get fields(): Record<string, string> {
     const f = this.details?.fields;
-    return f && typeof f === "object" ? (f as Record<string, string>) : {};
+    if (f && typeof f === "object") return f as Record<string, string>;
+    if (this.status !== 422) return {};
+    const d = this.details ?? {};
+    const entries = Object.entries(d);
+    return entries.length && entries.every(([, v]) => typeof v === "string") ? (d as Record<string, string>) : {};
   }
 }
 
@@ -34,8 +48,17 @@ export async function toApiError(res: Response): Promise<ApiError> {
     /* not JSON */
   }
   const e = body.error ?? {};
-  return new ApiError(res.status, e.code ?? "http_" + res.status, e.message ?? res.statusText, e.details ?? {});
+  const retry = Number(res.headers.get("Retry-After") ?? 0);
+  return new ApiError(res.status, e.code ?? "http_" + res.status, e.message ?? res.statusText, e.details ?? {}, Number.isFinite(retry) ? retry : 0);
 }
+
+/** networkError is what a request gets when no answer came back at all. */
+export function networkError(): ApiError {
+  return new ApiError(0, "network", "The server could not be reached.");
+}
+
+/** UploadProgress reports bytes sent of an upload. */
+export type UploadProgress = (sent: number, total: number) => void;
 
 export interface Session {
   access_token: string;
@@ -146,7 +169,12 @@ export class Http {
       payload = JSON.stringify(body);
     }
     if (this.token) headers.Authorization = "Bearer " + this.token;
-    const res = await this.fetcher(this.base + path, { method, headers, body: payload, credentials: "same-origin" });
+    let res: Response;
+    try {
+      res = await this.fetcher(this.base + path, { method, headers, body: payload, credentials: "same-origin" });
+    } catch {
+      throw networkError();
+    }
     if (res.status === 401 && retry && !path.startsWith("/auth/")) {
       const outcome = await this.renew();
       if (outcome === "renewed") return this.request<T>(method, path, body, false);
@@ -158,6 +186,34 @@ export class Http {
     const type = res.headers.get("Content-Type") ?? "";
     if (type.includes("application/json")) return (await res.json()) as T;
     return (await res.blob()) as T;
+  }
+
+  /**
+   * upload posts a multipart form and reports progress (fetch cannot), with
+   * the same error shape and one token renewal on 401 as request.
+   */
+  async upload<T>(path: string, form: FormData, onProgress: UploadProgress = () => {}, retry = true): Promise<T> {
+    const res = await new Promise<{ status: number; body: string; retryAfter: string | null }>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", this.base + path);
+      xhr.withCredentials = true;
+      if (this.token) xhr.setRequestHeader("Authorization", "Bearer " + this.token);
+      xhr.upload.onprogress = (e) => onProgress(e.loaded, e.total);
+      xhr.onload = () => resolve({ status: xhr.status, body: xhr.responseText, retryAfter: xhr.getResponseHeader("Retry-After") });
+      xhr.onerror = () => reject(networkError());
+      xhr.onabort = () => reject(networkError());
+      xhr.send(form);
+    });
+    if (res.status === 401 && retry) {
+      const outcome = await this.renew();
+      if (outcome === "renewed") return this.upload<T>(path, form, onProgress, false);
+      if (outcome === "unavailable") throw unavailableError();
+    }
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (res.retryAfter) headers["Retry-After"] = res.retryAfter;
+    const response = new Response(res.body || null, { status: res.status, headers });
+    if (res.status < 200 || res.status >= 300) throw await toApiError(response);
+    return (await response.json()) as T;
   }
 
   get<T>(path: string) {

@@ -1,4 +1,4 @@
-export type Status = "booked" | "in_progress" | "completed" | "cancelled" | "no_show";
+export type Status = "booked" | "in_progress" | "completed" | "cancelled" | "no_show" | "pending_payment";
 
 export interface Person {
   id: string;
@@ -43,8 +43,15 @@ export interface Attachment {
   url: string;
 }
 
+/**
+ * MessageKind is what a message is (contract v1.1). Older servers send no
+ * kind: such a message is an attachment when it has one, else text.
+ */
+export type MessageKind = "text" | "attachment" | "call" | "system";
+
 export interface Message {
   id: string;
+  kind?: MessageKind | string;
   appointment_id: string;
   seq: number;
   sender_id: string;

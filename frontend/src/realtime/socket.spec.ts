@@ -161,3 +161,29 @@ describe("Realtime when the server is unavailable", () => {
     expect(rt.state.value).toBe("offline");
   });
 });
+
+describe("Realtime and the browser's network", () => {
+  it("says offline as soon as the browser loses the network, and reconnects when it is back", () => {
+    const { fake, rt } = setup();
+    const win = new EventTarget();
+    let online = true;
+    rt.watchNetwork(win, () => online);
+    rt.connect();
+    fake.connect();
+    expect(rt.state.value).toBe("connected");
+    const engine = { close: vi.fn(() => { fake.connected = false; fake.fire("disconnect", "transport close"); }) };
+    (fake.io as any).engine = engine;
+    online = false;
+    win.dispatchEvent(new Event("offline"));
+    expect(rt.state.value).toBe("offline");
+    expect(engine.close).toHaveBeenCalled();
+    // Reconnection attempts while offline keep saying offline, not reconnecting.
+    fake.fire("connect_error", new Error("xhr poll error"));
+    expect(rt.state.value).toBe("offline");
+    online = true;
+    fake.connect.mockClear();
+    win.dispatchEvent(new Event("online"));
+    expect(fake.connect).toHaveBeenCalled();
+    expect(rt.state.value).toBe("connected");
+  });
+});

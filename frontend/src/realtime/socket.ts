@@ -5,6 +5,10 @@
 // check the session now (handshake refused with "unavailable", or a token
 // renewal that gets no verdict) keeps the session: the socket stays
 // "reconnecting" and tries again later, with a growing, bounded delay.
+// The browser's own network events count too: when it goes offline the
+// state says so at once (a socket can take up to a heartbeat to notice),
+// and when it comes back the socket reconnects without waiting for its
+// back-off.
 import { io, type Socket } from "socket.io-client";
 import { ref, type Ref } from "vue";
 import type { Ack } from "@/api/types";
@@ -33,6 +37,10 @@ type Factory = (opts: Record<string, unknown>) => Socket;
 export class Realtime {
   socket: Socket | null = null;
   state: Ref<ConnectionState> = ref("offline");
+  /** connectedOnce: this sign-in has had a connection (so a lost one is news). */
+  connectedOnce: Ref<boolean> = ref(false);
+  /** online: what the browser says about its network. */
+  online: Ref<boolean> = ref(true);
   private reconnectHandlers = new Set<() => void>();
   private listeners: Array<[string, (...a: any[]) => void]> = [];
   private everConnected = false;
@@ -47,6 +55,50 @@ export class Realtime {
     private factory: Factory = (opts) => io(opts),
   ) {}
 
+  /**
+   * watchNetwork follows the browser's online and offline events (window
+   * by default). Returns a function that stops watching.
+   */
+  watchNetwork(target: EventTarget = window, isOnline: () => boolean = () => navigator.onLine): () => void {
+    this.online.value = isOnline();
+    const off = () => this.wentOffline();
+    const on = () => this.cameOnline();
+    target.addEventListener("offline", off);
+    target.addEventListener("online", on);
+    return () => {
+      target.removeEventListener("offline", off);
+      target.removeEventListener("online", on);
+    };
+  }
+
+  /** wentOffline: no network, so no socket; say so now, and let the socket know. */
+  wentOffline() {
+    this.online.value = false;
+    if (!this.socket) return;
+    this.state.value = "offline";
+    // The connection cannot carry anything now; closing the transport
+    // makes sends fail fast (and queue) instead of waiting for an answer.
+    const engine = (this.socket.io as unknown as { engine?: { close(): void } }).engine;
+    engine?.close();
+  }
+
+  /** cameOnline: the network is back; reconnect at once. */
+  cameOnline() {
+    this.online.value = true;
+    const s = this.socket;
+    if (!s || s.connected) return;
+    this.state.value = "reconnecting";
+    this.clearRetry();
+    // Restart the manager so it connects now, not after its back-off.
+    s.disconnect();
+    s.connect();
+  }
+
+  /** down is the state for a lost connection: offline without a network, else reconnecting. */
+  private down(): ConnectionState {
+    return this.online.value ? "reconnecting" : "offline";
+  }
+
   connect() {
     if (this.socket) return;
     const s = this.factory({
@@ -55,28 +107,29 @@ export class Realtime {
       reconnectionDelayMax: 5000,
     });
     this.socket = s;
-    this.state.value = "reconnecting";
+    this.state.value = this.down();
     for (const [ev, fn] of this.listeners) s.on(ev, fn);
     s.on("connect", () => {
       this.clearRetry();
       this.retries = 0;
       this.state.value = "connected";
+      this.connectedOnce.value = true;
       if (this.everConnected) this.reconnectHandlers.forEach((h) => h());
       this.everConnected = true;
     });
     s.on("disconnect", (reason: string) => {
-      this.state.value = reason === "io client disconnect" ? "offline" : "reconnecting";
+      this.state.value = reason === "io client disconnect" && !this.socket ? "offline" : this.down();
       if (reason === "io server disconnect") void this.renewAndReconnect();
     });
     s.on("connect_error", (err: Error) => {
-      this.state.value = "reconnecting";
+      this.state.value = this.down();
       if (err.message === "unauthorized") void this.renewAndReconnect();
       // The server could not check the session (its database is down):
       // the session is fine, ask again later.
       else if (err.message === "unavailable") this.retryLater(() => this.reconnect());
     });
     s.on("session:expired", () => void this.renewAndReconnect());
-    s.io.on("reconnect_attempt", () => (this.state.value = "reconnecting"));
+    s.io.on("reconnect_attempt", () => (this.state.value = this.down()));
   }
 
   private async renewAndReconnect() {
@@ -87,7 +140,7 @@ export class Realtime {
       return;
     }
     if (outcome === "unavailable") {
-      this.state.value = "reconnecting";
+      this.state.value = this.down();
       this.retryLater(() => void this.renewAndReconnect());
       return;
     }
@@ -124,6 +177,7 @@ export class Realtime {
     this.socket?.disconnect();
     this.socket = null;
     this.everConnected = false;
+    this.connectedOnce.value = false;
     this.state.value = "offline";
   }
 

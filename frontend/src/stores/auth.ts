@@ -18,9 +18,29 @@ export function cancelRestoreRetry() {
   restoreTimer = null;
 }
 
+/** A session ended without the user signing out is one to explain on the sign-in page. */
+const sessionFlag = "had_session";
+function remember(on: boolean) {
+  try {
+    if (on) localStorage.setItem(sessionFlag, "1");
+    else localStorage.removeItem(sessionFlag);
+  } catch {
+    /* storage unavailable */
+  }
+}
+/** hadSession: this browser was signed in and did not sign out. */
+export function hadSession(): boolean {
+  try {
+    return localStorage.getItem(sessionFlag) === "1";
+  } catch {
+    return false;
+  }
+}
+
 export const useAuth = defineStore("auth", {
   // unavailable: the last attempt to restore the session got no verdict.
-  state: () => ({ user: null as User | null, ready: false, unavailable: false }),
+  // leaving: the user asked to sign out (so the end of the session is no surprise).
+  state: () => ({ user: null as User | null, ready: false, unavailable: false, leaving: false }),
   getters: {
     signedIn: (s) => s.user !== null,
     role: (s) => s.user?.role ?? null,
@@ -28,6 +48,8 @@ export const useAuth = defineStore("auth", {
   actions: {
     apply(s: Session | null) {
       if (s) {
+        this.leaving = false;
+        remember(true);
         http.setToken(s.access_token);
         this.user = s.user;
       } else {
@@ -73,6 +95,8 @@ export const useAuth = defineStore("auth", {
       await this.login(email, password);
     },
     async logout() {
+      this.leaving = true;
+      remember(false);
       try {
         await http.post("/auth/logout", {});
       } finally {

@@ -3,10 +3,13 @@
 // for the server (and resent with the same client_msg_id until acked).
 import { defineStore } from "pinia";
 import type { Message } from "@/api/types";
+import type { Hold } from "@/realtime/sender";
 
 export interface ChatLine extends Message {
   pending?: boolean;
   failed?: boolean;
+  /** hold: why a pending line is still waiting (none: being sent now). */
+  hold?: Hold;
 }
 
 interface Room {
@@ -31,7 +34,7 @@ export function merge(list: ChatLine[], incoming: ChatLine[]): ChatLine[] {
       (x) => (m.id && x.id === m.id) || (x.client_msg_id === m.client_msg_id && x.sender_id === m.sender_id),
     );
     if (i >= 0) {
-      if (!m.pending) out[i] = { ...out[i], ...m, pending: false, failed: false };
+      if (!m.pending) out[i] = { ...out[i], ...m, pending: false, failed: false, hold: undefined };
     } else {
       out.push(m);
     }
@@ -71,7 +74,7 @@ export const useChat = defineStore("chat", {
       this.add(id, msgs);
       this.room(id).hasMore = hasMore;
     },
-    pending(id: string, senderId: string, text: string, clientMsgId = newClientMsgId()): ChatLine {
+    pending(id: string, senderId: string, text: string, clientMsgId = newClientMsgId(), createdAt = new Date().toISOString()): ChatLine {
       const line: ChatLine = {
         id: "",
         appointment_id: id,
@@ -80,11 +83,17 @@ export const useChat = defineStore("chat", {
         text,
         attachment: null,
         client_msg_id: clientMsgId,
-        created_at: new Date().toISOString(),
+        created_at: createdAt,
         pending: true,
       };
       this.add(id, [line]);
       return line;
+    },
+    held(id: string, clientMsgId: string, hold: Hold) {
+      const r = this.room(id);
+      r.messages = r.messages.map((m) =>
+        m.client_msg_id === clientMsgId && m.pending ? { ...m, hold, failed: hold.kind === "refused" } : m,
+      );
     },
     failed(id: string, clientMsgId: string) {
       const r = this.room(id);

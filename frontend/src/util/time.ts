@@ -36,3 +36,28 @@ export function dayLabel(day: string, locale: string): string {
     new Date(Date.UTC(y, m - 1, d)),
   );
 }
+
+/** DayMark is a separator before the first message of each calendar day. */
+export type DayMark = "today" | "yesterday" | string;
+
+/**
+ * dayMarks returns, for each item, the day to announce before it (its
+ * YYYY-MM-DD, or "today"/"yesterday"), or "" when it is on the same day
+ * as the item before it.
+ */
+export function dayMarks(times: string[], zone = userZone(), now = new Date()): DayMark[] {
+  const today = dayKey(now.toISOString(), zone);
+  const yesterday = dayKey(new Date(now.getTime() - 864e5).toISOString(), zone);
+  let prev = "";
+  return times.map((iso) => {
+    const d = dayKey(iso, zone);
+    if (d === prev) return "";
+    prev = d;
+    return d === today ? "today" : d === yesterday ? "yesterday" : d;
+  });
+}
+
+/** minutesBetween is whole minutes from a to b (negative when b is earlier). */
+export function minutesBetween(a: Date | string, b: Date | string): number {
+  return Math.floor((new Date(b).getTime() - new Date(a).getTime()) / 60000);
+}

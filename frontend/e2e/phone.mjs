@@ -1,0 +1,116 @@
+// Every main screen at 390×844: no sideways scrolling, every control
+// inside the viewport, the key control of each screen in view, axe-core
+// clean, and a screenshot of each (in the artifacts directory). Also the
+// Chinese UI: <html lang>, and the layout with Chinese labels.
+import { join } from "node:path";
+import { axe, fitsWidth, inView, signIn, soft, step } from "./lib.mjs";
+
+const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1, permissions: ["camera", "microphone"] };
+
+export async function run(ctx) {
+  const { browser, base, shots, patientAccount, roomURL, STEP } = ctx;
+  const pctx = await browser.newContext({ ...phone, locale: "en-US", timezoneId: "Asia/Shanghai" });
+  const dctx = await browser.newContext({ ...phone, locale: "en-US", timezoneId: "Europe/Berlin" });
+  const p = await pctx.newPage();
+  const d = await dctx.newPage();
+  for (const x of [p, d]) {
+    x.setDefaultTimeout(STEP);
+    x.on("dialog", (dl) => void dl.accept());
+  }
+  const screen = async (page, name, key) => {
+    await fitsWidth(page);
+    if (key) await inView(page, key);
+    await page.screenshot({ path: join(shots, `phone-${name}.png`) });
+    await soft(`axe at 390 px: ${name}`, () => axe(page, name));
+  };
+
+  await step("phone: sign-in fits", async () => {
+    await p.goto(base + "/login");
+    await screen(p, "login", "button[type=submit]");
+    await signIn(p, base, patientAccount.email, patientAccount.password, "**/doctors");
+    const h = await p.locator("header.topbar").boundingBox();
+    if (h.height > 64) throw new Error(`the header is ${Math.round(h.height)} px tall`);
+  });
+
+  await step("phone: find a doctor fits", async () => {
+    await p.locator(".doctor").first().waitFor();
+    await screen(p, "doctors", "input[name=q]");
+  });
+
+  await step("phone: booking fits and the confirmation is in view", async () => {
+    await p.locator(".doctor", { hasText: "Sofia Rossi" }).getByRole("link").click();
+    await p.locator(".slot").first().waitFor();
+    await screen(p, "doctor");
+    await p.locator(".slot").nth(2).click();
+    await p.waitForSelector("[data-testid=book]");
+    await p.waitForTimeout(300); // smooth scrolling into view
+    await screen(p, "booking", "[data-testid=book]");
+    await p.click("[data-testid=book]");
+    await p.waitForSelector("[data-testid=booked]");
+  });
+
+  await step("phone: appointments fit", async () => {
+    await p.goto(base + "/appointments");
+    await p.locator("[data-testid=upcoming] .appt").first().waitFor();
+    await screen(p, "appointments");
+  });
+
+  await step("phone: the room fits and its composer is in view", async () => {
+    await p.goto(roomURL);
+    await p.waitForSelector("[data-testid=connection]:has-text('Connected')");
+    await p.locator(".msg").first().waitFor();
+    await p.locator(".members li").first().waitFor();
+    await p.waitForTimeout(300);
+    await screen(p, "room", "[data-testid=composer]");
+  });
+
+  await step("phone: the notifications menu opens inside the screen", async () => {
+    await p.click("[data-testid=bell]");
+    await p.waitForSelector("[data-testid=bell-menu]");
+    await inView(p, "[data-testid=bell-menu]");
+    await screen(p, "notifications");
+    await p.keyboard.press("Escape");
+  });
+
+  await step("phone: the Chinese UI sets <html lang> and fits", async () => {
+    await p.click("[data-testid=account]");
+    await p.selectOption("[data-testid=lang]", "zh");
+    await p.waitForFunction(() => document.documentElement.lang === "zh-CN");
+    await p.goto(base + "/appointments");
+    await p.locator("[data-testid=upcoming] .appt").first().waitFor();
+    const title = await p.title();
+    if (title !== "我的预约 · 远程问诊") throw new Error("title: " + title);
+    const nav = await p.locator("nav.mainnav").innerText();
+    if (/[A-Za-z]{3,}/.test(nav)) throw new Error("English in the Chinese navigation: " + nav);
+    await screen(p, "appointments-zh");
+  });
+
+  await step("phone: the doctor's day fits", async () => {
+    await signIn(d, base, "alice.chen@demo.teleconsult.app", "DemoDoctor!2026", "**/appointments");
+    await d.waitForSelector("[data-testid=agenda-day]");
+    await screen(d, "agenda");
+  });
+
+  await step("phone: the schedule editor fits and shows the weekday names", async () => {
+    await d.goto(base + "/schedule");
+    await d.locator("[data-testid=rules] .rule").first().waitFor();
+    await screen(d, "schedule", "[data-testid=rules] .rule select");
+    const days = await d.locator("[data-testid=rules] .rule select").evaluateAll((els) =>
+      els.map((s) => {
+        const b = s.getBoundingClientRect();
+        const text = s.options[s.selectedIndex]?.text ?? "";
+        return { text, w: b.width, right: b.right };
+      }),
+    );
+    const w = 390;
+    for (const x of days) {
+      if (!x.text || x.right > w) throw new Error(`weekday "${x.text}" is cut off`);
+      if (x.w < 110) throw new Error(`the weekday select is only ${Math.round(x.w)} px wide`);
+    }
+    await d.fill("input[name=off_from]", "2030-01-01T09:00");
+    await screen(d, "time-off", "[data-testid=add-time-off]");
+  });
+
+  await pctx.close();
+  await dctx.close();
+}
