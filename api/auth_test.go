@@ -49,6 +49,16 @@ func TestRegisterLoginMe(t *testing.T) {
 				t.Fatalf("patch me %s", p.Raw)
 			}
 			a.do("PATCH", "/api/v1/me", access, map[string]any{"time_zone": "Mars/Olympus"}).must(t, 422)
+			// The language notifications are written in: English until chosen.
+			if got := p.Body["user"].(map[string]any)["locale"]; got != "en" {
+				t.Fatalf("default locale %v", got)
+			}
+			if got := a.do("PATCH", "/api/v1/me", access, map[string]any{"locale": "zh"}).must(t, 200).Body["user"].(map[string]any)["locale"]; got != "zh" {
+				t.Fatalf("locale after choosing Chinese: %v", got)
+			}
+			if r := a.do("PATCH", "/api/v1/me", access, map[string]any{"locale": "klingon"}); r.Status != 422 || r.Fields()["locale"] == nil {
+				t.Fatalf("unknown locale: %d %s", r.Status, r.Raw)
+			}
 			a.do("GET", "/api/v1/me", "", nil).must(t, 401)
 		})
 	}

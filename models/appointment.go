@@ -28,6 +28,7 @@ type Party struct {
 	ID        string
 	Name      string
 	TimeZone  string
+	Locale    string
 	Specialty string
 }
 

@@ -3,7 +3,6 @@ package models
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 )
@@ -98,42 +97,57 @@ func NotificationsFor(env Envelope) []Notification {
 	data := func() map[string]any {
 		return map[string]any{"appointment_id": a.ID, "starts_at": a.StartsAt.UTC().Format(time.RFC3339)}
 	}
-	doctor, patient := partyName(a.Doctor, "your doctor"), partyName(a.Patient, "A patient")
+	// Each recipient reads it in their language and time zone.
+	reader := func(to string) (Text, string) {
+		if p := a.PartyByID(to); p != nil {
+			return TextIn(p.Locale), p.TimeZone
+		}
+		return TextIn(""), ""
+	}
 	switch ev := env.Event.(type) {
 	case AppointmentBooked:
-		add(a.DoctorID, NotifyBooked, "New appointment", fmt.Sprintf("%s booked %s.", patient, when(a.StartsAt, a.Doctor)), data())
+		t, zone := reader(a.DoctorID)
+		add(a.DoctorID, NotifyBooked, t.T("New appointment"), t.T("%s booked %s.", partyName(a.Patient, t.T("A patient")), t.When(a.StartsAt, zone)), data())
 	case AppointmentCancelled:
 		for _, to := range otherParties(a, ev.ActorID) {
+			t, zone := reader(to)
 			d := data()
-			by := "was cancelled"
+			body := t.T("The appointment of %s was cancelled.", t.When(a.StartsAt, zone))
 			if ev.ActorRole == RoleAdmin {
-				by = "was cancelled by the clinic"
+				body = t.T("The appointment of %s was cancelled by the clinic.", t.When(a.StartsAt, zone))
 				d["cancelled_by"] = "clinic"
 			}
 			if ev.Reason != "" {
 				d["reason"] = ev.Reason
+				body += " " + t.T("Reason: %s", ev.Reason)
 			}
-			add(to, NotifyCancelled, "Appointment cancelled", fmt.Sprintf("The appointment of %s %s.", when(a.StartsAt, a.PartyByID(to)), by), d)
+			add(to, NotifyCancelled, t.T("Appointment cancelled"), body, d)
 		}
 	case AppointmentRescheduled:
 		for _, to := range otherParties(a, ev.ActorID) {
+			t, zone := reader(to)
 			d := data()
 			d["previous_starts_at"] = ev.PreviousStartsAt.UTC().Format(time.RFC3339)
-			add(to, NotifyRescheduled, "Appointment moved", fmt.Sprintf("Your appointment moved from %s to %s.",
-				when(ev.PreviousStartsAt, a.PartyByID(to)), when(a.StartsAt, a.PartyByID(to))), d)
+			add(to, NotifyRescheduled, t.T("Appointment moved"), t.T("Your appointment moved from %s to %s.",
+				t.When(ev.PreviousStartsAt, zone), t.When(a.StartsAt, zone)), d)
 		}
 	case ConsultationStarted:
-		add(a.PatientID, NotifyStarted, "Your consultation has started", fmt.Sprintf("%s is waiting for you in the consultation room.", partyName(a.Doctor, "Your doctor")), data())
+		t, _ := reader(a.PatientID)
+		add(a.PatientID, NotifyStarted, t.T("Your consultation has started"), t.T("%s is waiting for you in the consultation room.", partyName(a.Doctor, t.T("Your doctor"))), data())
 	case DiagnosisReady:
-		add(a.PatientID, NotifyDiagnosis, "Your diagnosis is ready", fmt.Sprintf("%s has written up your consultation.", doctor), data())
+		t, _ := reader(a.PatientID)
+		add(a.PatientID, NotifyDiagnosis, t.T("Your diagnosis is ready"), t.T("%s has written up your consultation.", partyName(a.Doctor, t.T("your doctor"))), data())
 	case ReminderDue:
-		in := inHuman(a.StartsAt.Sub(ev.At))
-		d := data()
-		d["offset_seconds"] = int64(ev.Offset / time.Second)
-		add(a.PatientID, NotifyReminder, "Upcoming consultation", fmt.Sprintf("Your consultation with %s starts %s (%s).", doctor, in, when(a.StartsAt, a.Patient)), d)
-		d2 := data()
-		d2["offset_seconds"] = int64(ev.Offset / time.Second)
-		add(a.DoctorID, NotifyReminder, "Upcoming consultation", fmt.Sprintf("Your consultation with %s starts %s (%s).", partyName(a.Patient, "a patient"), in, when(a.StartsAt, a.Doctor)), d2)
+		for _, r := range []struct {
+			to, fallback string
+			of           *Party
+		}{{a.PatientID, "your doctor", a.Doctor}, {a.DoctorID, "a patient", a.Patient}} {
+			t, zone := reader(r.to)
+			d := data()
+			d["offset_seconds"] = int64(ev.Offset / time.Second)
+			add(r.to, NotifyReminder, t.T("Upcoming consultation"), t.T("Your consultation with %s starts %s: %s.",
+				partyName(r.of, t.T(r.fallback)), t.In(a.StartsAt.Sub(ev.At)), t.When(a.StartsAt, zone)), d)
+		}
 	}
 	return out
 }
@@ -191,29 +205,6 @@ func otherParties(a Appointment, actorID string) []string {
 		}
 	}
 	return out
-}
-
-// when formats a time in the recipient's zone.
-func when(t time.Time, to *Party) string {
-	loc := time.UTC
-	if to != nil && to.TimeZone != "" {
-		if l, err := time.LoadLocation(to.TimeZone); err == nil {
-			loc = l
-		}
-	}
-	return t.In(loc).Format("Mon 2 Jan 2006 at 15:04 MST")
-}
-
-// inHuman says how far ahead a time is ("in 15 minutes", "in 24 hours").
-func inHuman(d time.Duration) string {
-	switch m := int(d.Round(time.Minute) / time.Minute); {
-	case m <= 1:
-		return "now"
-	case m < 120:
-		return fmt.Sprintf("in %d minutes", m)
-	default:
-		return fmt.Sprintf("in %d hours", int(d.Round(time.Hour)/time.Hour))
-	}
 }
 
 // DueReminder picks, for an appointment and the configured offsets, the

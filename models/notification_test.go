@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // the zones below, whatever the machine has
@@ -11,8 +12,8 @@ import (
 
 // Appointment t0 (Tue 10 Mar 2026 09:00 UTC) as each party sees it.
 const (
-	startsForDoctor  = "Tue 10 Mar 2026 at 10:00 CET" // Europe/Berlin
-	startsForPatient = "Tue 10 Mar 2026 at 05:00 EDT" // America/New_York (DST since 8 Mar)
+	startsForDoctor  = "Tue 10 Mar 2026 at 10:00 (Berlin, UTC+1)"   // Europe/Berlin
+	startsForPatient = "Tue 10 Mar 2026 at 05:00 (New York, UTC-4)" // America/New_York (DST since 8 Mar)
 	startsUTC        = "2026-03-10T09:00:00Z"
 )
 
@@ -59,24 +60,24 @@ func TestNotificationsFor(t *testing.T) {
 			note(doctorID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForDoctor+" was cancelled.", baseData(nil)),
 		}},
 		{"cancelled by the doctor with a reason: the patient hears", models.AppointmentCancelled{AppointmentEvent: by(doctorID, models.RoleDoctor), Reason: "sick"}, []models.Notification{
-			note(patientID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForPatient+" was cancelled.", baseData(map[string]any{"reason": "sick"})),
+			note(patientID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForPatient+" was cancelled. Reason: sick", baseData(map[string]any{"reason": "sick"})),
 		}},
 		{"cancelled by an admin: both hear it was the clinic", models.AppointmentCancelled{AppointmentEvent: by(adminID, models.RoleAdmin)}, []models.Notification{
 			note(patientID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForPatient+" was cancelled by the clinic.", baseData(map[string]any{"cancelled_by": "clinic"})),
 			note(doctorID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForDoctor+" was cancelled by the clinic.", baseData(map[string]any{"cancelled_by": "clinic"})),
 		}},
 		{"cancelled by the system: the clinic", models.AppointmentCancelled{AppointmentEvent: by(models.SystemActor.UserID, models.SystemActor.Role), Reason: "closed"}, []models.Notification{
-			note(patientID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForPatient+" was cancelled by the clinic.", baseData(map[string]any{"cancelled_by": "clinic", "reason": "closed"})),
-			note(doctorID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForDoctor+" was cancelled by the clinic.", baseData(map[string]any{"cancelled_by": "clinic", "reason": "closed"})),
+			note(patientID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForPatient+" was cancelled by the clinic. Reason: closed", baseData(map[string]any{"cancelled_by": "clinic", "reason": "closed"})),
+			note(doctorID, models.NotifyCancelled, "Appointment cancelled", "The appointment of "+startsForDoctor+" was cancelled by the clinic. Reason: closed", baseData(map[string]any{"cancelled_by": "clinic", "reason": "closed"})),
 		}},
 		{"rescheduled by the patient: the doctor hears", models.AppointmentRescheduled{AppointmentEvent: by(patientID, models.RolePatient), PreviousStartsAt: prev}, []models.Notification{
-			note(doctorID, models.NotifyRescheduled, "Appointment moved", "Your appointment moved from Mon 9 Mar 2026 at 10:00 CET to "+startsForDoctor+".",
+			note(doctorID, models.NotifyRescheduled, "Appointment moved", "Your appointment moved from Mon 9 Mar 2026 at 10:00 (Berlin, UTC+1) to "+startsForDoctor+".",
 				baseData(map[string]any{"previous_starts_at": "2026-03-09T09:00:00Z"})),
 		}},
 		{"rescheduled by an admin: both hear", models.AppointmentRescheduled{AppointmentEvent: by(adminID, models.RoleAdmin), PreviousStartsAt: prev}, []models.Notification{
-			note(patientID, models.NotifyRescheduled, "Appointment moved", "Your appointment moved from Mon 9 Mar 2026 at 05:00 EDT to "+startsForPatient+".",
+			note(patientID, models.NotifyRescheduled, "Appointment moved", "Your appointment moved from Mon 9 Mar 2026 at 05:00 (New York, UTC-4) to "+startsForPatient+".",
 				baseData(map[string]any{"previous_starts_at": "2026-03-09T09:00:00Z"})),
-			note(doctorID, models.NotifyRescheduled, "Appointment moved", "Your appointment moved from Mon 9 Mar 2026 at 10:00 CET to "+startsForDoctor+".",
+			note(doctorID, models.NotifyRescheduled, "Appointment moved", "Your appointment moved from Mon 9 Mar 2026 at 10:00 (Berlin, UTC+1) to "+startsForDoctor+".",
 				baseData(map[string]any{"previous_starts_at": "2026-03-09T09:00:00Z"})),
 		}},
 		{"started: the patient hears", models.ConsultationStarted{AppointmentEvent: by(doctorID, models.RoleDoctor)}, []models.Notification{
@@ -86,8 +87,8 @@ func TestNotificationsFor(t *testing.T) {
 			note(patientID, models.NotifyDiagnosis, "Your diagnosis is ready", "Dr Doc has written up your consultation.", baseData(nil)),
 		}},
 		{"reminder: both hear", models.ReminderDue{AppointmentEvent: models.AppointmentEvent{Appointment: a, ActorID: models.SystemActor.UserID, At: t0.Add(-15 * time.Minute)}, Offset: 15 * time.Minute}, []models.Notification{
-			note(patientID, models.NotifyReminder, "Upcoming consultation", "Your consultation with Dr Doc starts in 15 minutes ("+startsForPatient+").", baseData(map[string]any{"offset_seconds": int64(900)})),
-			note(doctorID, models.NotifyReminder, "Upcoming consultation", "Your consultation with Pat Patient starts in 15 minutes ("+startsForDoctor+").", baseData(map[string]any{"offset_seconds": int64(900)})),
+			note(patientID, models.NotifyReminder, "Upcoming consultation", "Your consultation with Dr Doc starts in 15 minutes: "+startsForPatient+".", baseData(map[string]any{"offset_seconds": int64(900)})),
+			note(doctorID, models.NotifyReminder, "Upcoming consultation", "Your consultation with Pat Patient starts in 15 minutes: "+startsForDoctor+".", baseData(map[string]any{"offset_seconds": int64(900)})),
 		}},
 		{"completed: nobody", models.ConsultationCompleted{AppointmentEvent: by(doctorID, models.RoleDoctor)}, nil},
 		{"no show: nobody", models.AppointmentNoShow{AppointmentEvent: by(models.SystemActor.UserID, models.RoleAdmin)}, nil},
@@ -125,7 +126,7 @@ func TestNotificationsForFallbacks(t *testing.T) {
 	}
 	ev.At = t0.Add(-15 * time.Minute)
 	got = models.NotificationsFor(envelope(models.ReminderDue{AppointmentEvent: ev, Offset: 15 * time.Minute}))
-	if len(got) != 2 || got[1].Body != "Your consultation with a patient starts in 15 minutes (Tue 10 Mar 2026 at 09:00 UTC)." {
+	if len(got) != 2 || got[1].Body != "Your consultation with a patient starts in 15 minutes: Tue 10 Mar 2026 at 09:00 UTC." {
 		t.Errorf("reminder without parties: %+v", got)
 	}
 
@@ -164,7 +165,7 @@ func TestReminderLeadTime(t *testing.T) {
 		if len(got) != 2 {
 			t.Fatalf("%v: %d notifications", c.before, len(got))
 		}
-		want := "Your consultation with Dr Doc starts " + c.want + " (" + startsForPatient + ")."
+		want := "Your consultation with Dr Doc starts " + c.want + ": " + startsForPatient + "."
 		if got[0].Body != want {
 			t.Errorf("%v before: body %q, want %q", c.before, got[0].Body, want)
 		}
@@ -271,5 +272,49 @@ func TestDueReminder(t *testing.T) {
 	}
 	if got := models.DueReminder(a, nil, t0); got != nil {
 		t.Errorf("no offsets: %v", got)
+	}
+}
+
+// A recipient who reads Chinese gets the texts in Chinese, times in their
+// zone with its UTC offset; the other party still reads English.
+func TestNotificationsInTheRecipientsLanguage(t *testing.T) {
+	a := notifyAppt()
+	a.Patient.Locale, a.Patient.TimeZone = "zh", "Asia/Shanghai"
+	ev := models.AppointmentEvent{Appointment: a, ActorID: adminID, ActorRole: models.RoleAdmin}
+	got := models.NotificationsFor(envelope(models.AppointmentCancelled{AppointmentEvent: ev, Reason: "诊所停电"}))
+	if len(got) != 2 {
+		t.Fatalf("got %d notifications", len(got))
+	}
+	if got[0].UserID != patientID || got[0].Title != "预约已取消" || got[0].Body != "2026年3月10日（周二）17:00（UTC+8） 的预约已被诊所取消。 原因：诊所停电" {
+		t.Errorf("patient (zh): %q / %q", got[0].Title, got[0].Body)
+	}
+	if got[1].Title != "Appointment cancelled" || !strings.HasPrefix(got[1].Body, "The appointment of "+startsForDoctor) {
+		t.Errorf("doctor (en): %q / %q", got[1].Title, got[1].Body)
+	}
+	ev.At = t0.Add(-15 * time.Minute)
+	got = models.NotificationsFor(envelope(models.ReminderDue{AppointmentEvent: ev, Offset: 15 * time.Minute}))
+	if got[0].Body != "您与 Dr Doc 的问诊15 分钟后开始：2026年3月10日（周二）17:00（UTC+8）。" {
+		t.Errorf("reminder (zh): %q", got[0].Body)
+	}
+	// An unknown language falls back to English.
+	if models.TextIn("xx").T("New appointment") != "New appointment" || models.LocaleOr("xx") != "en" {
+		t.Error("unknown locale did not fall back to English")
+	}
+}
+
+func TestZoneLabel(t *testing.T) {
+	for zone, want := range map[string]string{
+		"Asia/Shanghai":       "Shanghai, UTC+8",
+		"Asia/Kolkata":        "Kolkata, UTC+5:30",
+		"America/Los_Angeles": "Los Angeles, UTC-7", // DST on 10 March 2026
+		"UTC":                 "UTC",
+	} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := models.ZoneLabel(t0.In(loc)); got != want {
+			t.Errorf("%s: %q, want %q", zone, got, want)
+		}
 	}
 }

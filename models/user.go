@@ -24,6 +24,7 @@ type User struct {
 	PasswordHash string
 	Role         Role
 	TimeZone     string
+	Locale       string // the language notifications and mails are written in
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -63,6 +64,7 @@ type RegisterInput struct {
 	Password string `field:"password" validate:"required,utf8,max=128"`
 	Name     string `field:"name" validate:"required,utf8,min=1,max=120"`
 	TimeZone string `field:"time_zone" validate:"omitempty,timezone"`
+	Locale   string `field:"locale" validate:"omitempty,oneof=en zh"`
 }
 
 // CreateUserInput is an admin creating any kind of user.
@@ -72,6 +74,7 @@ type CreateUserInput struct {
 	Name      string `field:"name" validate:"required,utf8,min=1,max=120"`
 	Role      Role   `field:"role" validate:"required,oneof=patient doctor admin"`
 	TimeZone  string `field:"time_zone" validate:"omitempty,timezone"`
+	Locale    string `field:"locale" validate:"omitempty,oneof=en zh"`
 	Specialty string `field:"specialty" validate:"required_if=Role doctor,omitempty,utf8,max=80"`
 	Bio       string `field:"bio" validate:"omitempty,utf8,max=2000"`
 }
@@ -80,6 +83,7 @@ type CreateUserInput struct {
 type UpdateProfileInput struct {
 	Name      *string `field:"name" validate:"omitempty,utf8,min=1,max=120"`
 	TimeZone  *string `field:"time_zone" validate:"omitempty,timezone"`
+	Locale    *string `field:"locale" validate:"omitempty,oneof=en zh"`
 	Specialty *string `field:"specialty" validate:"omitempty,utf8,min=1,max=80"`
 	Bio       *string `field:"bio" validate:"omitempty,utf8,max=2000"`
 	Password  *string `field:"password" validate:"omitempty,utf8,max=128"`

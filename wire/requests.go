@@ -11,6 +11,7 @@ type RegisterRequest struct {
 	Password string `json:"password"`
 	Name     string `json:"name"`
 	TimeZone string `json:"time_zone"`
+	Locale   string `json:"locale"`
 }
 
 // Input converts the request.
@@ -36,6 +37,7 @@ type RefreshRequest struct {
 type UpdateProfileRequest struct {
 	Name      *string `json:"name"`
 	TimeZone  *string `json:"time_zone"`
+	Locale    *string `json:"locale"`
 	Specialty *string `json:"specialty"`
 	Bio       *string `json:"bio"`
 	Password  *string `json:"password"`
@@ -53,6 +55,7 @@ type CreateUserRequest struct {
 	Name      string      `json:"name"`
 	Role      models.Role `json:"role"`
 	TimeZone  string      `json:"time_zone"`
+	Locale    string      `json:"locale"`
 	Specialty string      `json:"specialty"`
 	Bio       string      `json:"bio"`
 }

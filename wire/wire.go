@@ -53,6 +53,7 @@ type User struct {
 	Name      string         `json:"name"`
 	Role      models.Role    `json:"role"`
 	TimeZone  string         `json:"time_zone"`
+	Locale    string         `json:"locale"`
 	Disabled  bool           `json:"disabled"`
 	CreatedAt time.Time      `json:"created_at"`
 	Doctor    *DoctorProfile `json:"doctor"`
@@ -66,7 +67,7 @@ type DoctorProfile struct {
 
 // NewUser shapes a user.
 func NewUser(u models.User) User {
-	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Locale: models.LocaleOr(u.Locale), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
 	if u.Doctor != nil {
 		d.Doctor = &DoctorProfile{Specialty: u.Doctor.Specialty, Bio: u.Doctor.Bio}
 	}

@@ -21,6 +21,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	_ "time/tzdata" // time zones of schedules and notifications, whatever the host has
 )
 
 func main() {

@@ -19,6 +19,7 @@ type userRow struct {
 	PasswordHash string
 	Role         string
 	TimeZone     string
+	Locale       string `gorm:"default:en"`
 	Disabled     bool
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
@@ -29,7 +30,7 @@ func (userRow) TableName() string { return "users" }
 
 func (r userRow) toModel() models.User {
 	u := models.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, Role: models.Role(r.Role),
-		TimeZone: r.TimeZone, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		TimeZone: r.TimeZone, Locale: r.Locale, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.Doctor != nil && u.Role == models.RoleDoctor { // a demoted doctor keeps the row, not the profile
 		p := r.Doctor.toModel()
 		u.Doctor = &p
@@ -42,7 +43,7 @@ func (r *userRow) party() *models.Party {
 	if r == nil {
 		return nil
 	}
-	p := &models.Party{ID: r.ID, Name: r.Name, TimeZone: r.TimeZone}
+	p := &models.Party{ID: r.ID, Name: r.Name, TimeZone: r.TimeZone, Locale: r.Locale}
 	if r.Doctor != nil {
 		p.Specialty = r.Doctor.Specialty
 	}

@@ -36,7 +36,7 @@ func (s *Users) Register(ctx context.Context, in models.RegisterInput) (models.U
 	if err := models.CheckPassword(in.Password, in.Email, s.hasher.IsCommon); err != nil {
 		return models.User{}, err
 	}
-	return s.create(ctx, models.CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name, Role: models.RolePatient, TimeZone: in.TimeZone})
+	return s.create(ctx, models.CreateUserInput{Email: in.Email, Password: in.Password, Name: in.Name, Role: models.RolePatient, TimeZone: in.TimeZone, Locale: in.Locale})
 }
 
 // Create makes a user of any role. Admins only.
@@ -71,7 +71,8 @@ func (s *Users) create(ctx context.Context, in models.CreateUserInput) (models.U
 	if tz == "" {
 		tz = "UTC"
 	}
-	r := userRow{ID: uuid.NewString(), Email: in.Email, Name: in.Name, PasswordHash: hash, Role: string(in.Role), TimeZone: tz, CreatedAt: now, UpdatedAt: now}
+	r := userRow{ID: uuid.NewString(), Email: in.Email, Name: in.Name, PasswordHash: hash, Role: string(in.Role), TimeZone: tz,
+		Locale: models.LocaleOr(in.Locale), CreatedAt: now, UpdatedAt: now}
 	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Omit("Doctor").Create(&r).Error; err != nil {
 			return err
@@ -140,6 +141,9 @@ func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models
 	}
 	if in.TimeZone != nil {
 		upd["time_zone"] = *in.TimeZone
+	}
+	if in.Locale != nil {
+		upd["locale"] = models.LocaleOr(*in.Locale)
 	}
 	if in.Password != nil {
 		if in.CurrentPassword == nil {
