@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -220,4 +221,37 @@ func queryInt(c *gin.Context, name string) (int, error) {
 		return 0, malformed("a query parameter is not a number", map[string]any{"fields": map[string]any{name: "must be an integer"}})
 	}
 	return n, nil
+}
+
+// forgotPassword mails a reset link; the answer is the same whether or not
+// the address has an account.
+func (s *Server) forgotPassword(c *gin.Context) {
+	var in wire.ForgotPasswordRequest
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.Resets.Forgot(c.Request.Context(), in.Email); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusAccepted)
+}
+
+// resetPassword sets a new password from a reset link; a used, expired or
+// unknown token is a bad request.
+func (s *Server) resetPassword(c *gin.Context) {
+	var in wire.ResetPasswordRequest
+	if err := decodeJSON(c, &in); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := s.svc.Resets.Reset(c.Request.Context(), in.Input()); err != nil {
+		if errors.Is(err, models.ErrResetLink) {
+			err = malformed(models.ErrResetLink.Message, models.ErrResetLink.Details)
+		}
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
 }

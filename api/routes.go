@@ -30,6 +30,9 @@ func (s *Server) routes() {
 	v1.POST("/auth/login", s.login)
 	v1.POST("/auth/refresh", s.refresh)
 	v1.POST("/auth/logout", s.logout)
+	v1.POST("/auth/password/forgot", s.throttle("password_forgot", s.cfg.RegisterPerHour, time.Hour, func(c *gin.Context) string { return c.ClientIP() },
+		"too many reset requests from this network; try again later"), s.forgotPassword)
+	v1.POST("/auth/password/reset", s.resetPassword)
 
 	authed := v1.Group("", s.authenticate())
 	authed.GET("/me", s.getMe)

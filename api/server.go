@@ -26,6 +26,7 @@ type Services struct {
 	Audit         models.AuditService
 	Stats         models.StatsService
 	Calls         models.CallService
+	Resets        models.PasswordResetService
 	// ICE are the STUN/TURN servers handed to callers.
 	ICE   models.ICEConfig
 	Clock models.Clock

@@ -2,6 +2,7 @@ package modeltest
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"gorm.io/gorm"
 
 	"teleconsult/database"
+	"teleconsult/mail"
 	"teleconsult/models"
 	"teleconsult/models/store"
 	"teleconsult/password"
@@ -81,6 +83,8 @@ type Options struct {
 	RingTimeout        time.Duration
 	CallGrace          time.Duration
 	ICE                models.ICEConfig
+	// Mailer sends the services' mail (nil: into a discarded log).
+	Mailer models.Mailer
 }
 
 // DefaultOptions returns production-like options for tests: a settable
@@ -124,6 +128,7 @@ type Services struct {
 	Calls         *store.Calls
 	Notifications *store.Notifications
 	Stats         *store.Stats
+	Resets        *store.Resets
 }
 
 // NewServices builds the services on db with opts. Nothing subscribes to
@@ -142,6 +147,11 @@ func NewServices(db *database.DB, opts Options) *Services {
 	s.Calls = store.NewCalls(g, clock, opts.Policy, s.Outbox, opts.RingTimeout)
 	s.Notifications = store.NewNotifications(g, clock, s.Audit, s.Outbox, opts.ReminderOffsets)
 	s.Stats = store.NewStats(g, clock)
+	mailer := opts.Mailer
+	if mailer == nil {
+		mailer, _ = mail.New("", "", slog.New(slog.DiscardHandler), false)
+	}
+	s.Resets = store.NewResets(g, clock, opts.Hasher, s.Audit, s.Outbox, mailer, "http://teleconsult.test", slog.New(slog.DiscardHandler))
 	return s
 }
 

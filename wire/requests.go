@@ -17,6 +17,20 @@ type RegisterRequest struct {
 // Input converts the request.
 func (r RegisterRequest) Input() models.RegisterInput { return models.RegisterInput(r) }
 
+// ForgotPasswordRequest is POST /auth/password/forgot.
+type ForgotPasswordRequest struct {
+	Email string `json:"email"`
+}
+
+// ResetPasswordRequest is POST /auth/password/reset.
+type ResetPasswordRequest struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// Input converts the request.
+func (r ResetPasswordRequest) Input() models.ResetPasswordInput { return models.ResetPasswordInput(r) }
+
 // LoginRequest is POST /auth/login.
 type LoginRequest struct {
 	Email    string `json:"email"`

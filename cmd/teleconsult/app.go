@@ -22,6 +22,7 @@ import (
 	"teleconsult/database"
 	"teleconsult/files"
 	"teleconsult/models"
+	"teleconsult/mail"
 	"teleconsult/models/store"
 	"teleconsult/password"
 	"teleconsult/ratelimit"
@@ -185,10 +186,17 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		}
 	}
 
+	mailer, err := mail.New(cfg.SMTPURL, cfg.MailFrom, log, cfg.Env != "production")
+	if err != nil {
+		return nil, err
+	}
+	resets := store.NewResets(db, clock, hasher, audit, a.outbox, mailer, cfg.PublicURL, log)
+
 	// The REST edge.
 	srv, err := api.New(api.Services{
 		Users: a.users, Auth: auth, Schedules: a.schedules, Appointments: a.appointments, Chat: chat,
 		Notifications: a.notifications, Audit: audit, Stats: store.NewStats(db, clock), Calls: calls, ICE: ice, Clock: clock,
+		Resets: resets,
 	}, api.Options{
 		Config: api.Config{
 			BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,

@@ -40,8 +40,14 @@ type Config struct {
 
 	CORSOrigins    []string
 	TrustedProxies []string
-	CookieSecure   bool   // COOKIE_SECURE; defaults to true when APP_ENV=production
-	MetricsToken   string // METRICS_TOKEN: bearer token that /metrics requires
+	// Mail: SMTP_URL (smtp:// or smtps://; empty: mails go to the log),
+	// MAIL_FROM, and PUBLIC_URL, the address people open the app at (for
+	// links in mails).
+	SMTPURL      string
+	MailFrom     string
+	PublicURL    string
+	CookieSecure bool   // COOKIE_SECURE; defaults to true when APP_ENV=production
+	MetricsToken string // METRICS_TOKEN: bearer token that /metrics requires
 	// PprofAddr is PPROF_ADDR: when set, Go's profiler (net/http/pprof)
 	// listens there, apart from the public address. Keep it on loopback.
 	PprofAddr string
@@ -122,6 +128,9 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		AdminPassword:             r.str("ADMIN_PASSWORD", ""),
 		SeedDemo:                  r.boolean("SEED_DEMO", false),
 		CORSOrigins:               r.list("CORS_ORIGINS"),
+		SMTPURL:                   r.str("SMTP_URL", ""),
+		MailFrom:                  r.str("MAIL_FROM", "Teleconsult <no-reply@localhost>"),
+		PublicURL:                 r.str("PUBLIC_URL", "http://localhost:8080"),
 		TrustedProxies:            r.list("TRUSTED_PROXIES"),
 		CookieSecure:              r.boolean("COOKIE_SECURE", strings.TrimSpace(getenv("APP_ENV")) == "production"),
 		MetricsToken:              r.str("METRICS_TOKEN", ""),

@@ -1,0 +1,45 @@
+package models
+
+import (
+	"context"
+	"time"
+)
+
+// PasswordResetTTL is how long a reset link works.
+const PasswordResetTTL = time.Hour
+
+// Mail is one plain-text message to one person.
+type Mail struct {
+	To      string
+	Subject string
+	Text    string
+}
+
+// Mailer sends mail. With SMTP configured it goes over SMTP; without, it
+// is written to the log (the embedded default), so the flow still shows.
+type Mailer interface {
+	Send(ctx context.Context, m Mail) error
+}
+
+// ErrResetLink answers a reset with a used, expired or unknown token.
+var ErrResetLink = Errorf(EINVALID, "this reset link is not valid any more; ask for a new one").
+	WithDetails(map[string]any{"fields": map[string]any{"token": "is used, expired or unknown"}})
+
+// ResetPasswordInput is a reset link's token and the new password.
+type ResetPasswordInput struct {
+	Token    string `field:"token" validate:"required,max=200"`
+	Password string `field:"password" validate:"required,utf8,max=128"`
+}
+
+// PasswordResetService resets forgotten passwords by email.
+type PasswordResetService interface {
+	// Forgot mails a one-time reset link (PasswordResetTTL) to the user
+	// with that email, if any; it says nothing about whether there is
+	// one. Returns EUNAVAILABLE when the database is down.
+	Forgot(ctx context.Context, email string) error
+	// Reset sets a new password with a token from such a mail: once, before
+	// it expires. It revokes every session of the user (their sockets
+	// close). A used, expired or unknown token is EINVALID; a weak password
+	// EINVALID on the password field.
+	Reset(ctx context.Context, in ResetPasswordInput) error
+}
