@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { hadSession, useAuth } from "@/stores/auth";
 import { i18n } from "@/i18n";
+import { accountRoutes, adminRoutes, clinicalRoutes } from "@/routes-admin";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -23,6 +24,8 @@ export const router = createRouter({
     { path: "/appointments", name: "appointments", component: () => import("@/views/AppointmentsView.vue"), meta: { title: "appointments" } },
     { path: "/appointments/:id", name: "room", component: () => import("@/views/RoomView.vue"), props: true, meta: { title: "room" } },
     { path: "/schedule", name: "schedule", component: () => import("@/views/ScheduleView.vue"), meta: { role: "doctor", title: "schedule" } },
+    ...accountRoutes,
+    ...adminRoutes,
     { path: "/:pathMatch(.*)*", redirect: "/" },
   ],
 });
@@ -33,6 +36,7 @@ router.beforeEach(async (to) => {
   if (!to.meta.public && !auth.signedIn) return { name: "login", query: { next: to.fullPath, ...(hadSession() ? { expired: "1" } : {}) } };
   if ((to.name === "login" || to.name === "register") && auth.signedIn) return { name: "home" };
   if (to.meta.role && auth.role !== to.meta.role) return { name: "home" };
+  if (auth.role === "admin" && clinicalRoutes.has(String(to.name))) return { name: "admin" };
   return true;
 });
 
@@ -42,7 +46,7 @@ export function pageTitle(): string {
   const route = router.currentRoute.value;
   let key = route.meta.title;
   if (key === "appointments" && useAuth().role === "doctor") key = "agenda";
-  return key ? `${t("title." + key)} · ${t("app.name")}` : t("app.name");
+  return key ? `${t(key.includes(".") ? key : "title." + key)} · ${t("app.name")}` : t("app.name");
 }
 
 router.afterEach(() => {

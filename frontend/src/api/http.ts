@@ -73,6 +73,8 @@ export interface User {
   name: string;
   role: "patient" | "doctor" | "admin";
   time_zone: string;
+  /** The language of the account (its mails and notifications, and the app's at sign-in). */
+  locale?: string;
   doctor?: { specialty: string; bio: string } | null;
 }
 

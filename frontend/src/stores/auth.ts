@@ -6,6 +6,7 @@
 // cookie stays, and the session is restored once the server answers.
 import { defineStore } from "pinia";
 import { http, type Session, type User } from "@/api/http";
+import { i18n, setLocale } from "@/i18n";
 
 /** Delays (ms) between background restores while the server is unavailable. */
 export const restoreRetryMs = [2000, 5000, 10000, 30000];
@@ -87,6 +88,9 @@ export const useAuth = defineStore("auth", {
     },
     async login(email: string, password: string) {
       const s = await http.post<Session>("/auth/login", { email, password });
+      // At sign-in the app speaks the account's language.
+      const lang = s.user?.locale;
+      if ((lang === "en" || lang === "zh") && lang !== (i18n.global.locale as unknown as { value: string }).value) setLocale(lang);
       this.apply(s);
     },
     async register(name: string, email: string, password: string) {

@@ -122,3 +122,25 @@ describe("dashboard data", () => {
     expect(total(base.users)).toBe(6);
   });
 });
+
+describe("date filters", () => {
+  it("cover whole local days, the last one included", async () => {
+    const { dayRange } = await import("@/util/audit");
+    const r = dayRange("2030-03-05", "2030-03-05");
+    expect(new Date(r.from!).getDate()).toBe(5);
+    expect(new Date(r.from!).getHours()).toBe(0);
+    expect(Date.parse(r.to!) - Date.parse(r.from!)).toBe(86400_000);
+    expect(dayRange("", "")).toEqual({ from: undefined, to: undefined });
+  });
+});
+
+describe("device names", () => {
+  it("name the browser and the system, or show the agent as sent", async () => {
+    const { deviceName } = await import("@/util/device");
+    expect(deviceName("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36")).toBe("Chrome · Windows");
+    expect(deviceName("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1")).toBe("Safari · iOS");
+    expect(deviceName("Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")).toBe("Firefox · Linux");
+    expect(deviceName("curl/8.5.0")).toBe("curl/8.5.0");
+    expect(deviceName("")).toBe("");
+  });
+});

@@ -56,3 +56,16 @@ export async function collect(
     cursor = page.next_cursor;
   }
 }
+
+/**
+ * dayRange turns the date fields of a filter form ("YYYY-MM-DD", in the
+ * viewer's zone) into instants: from the start of the first day to the
+ * start of the day after the last, so the last day counts whole.
+ */
+export function dayRange(fromDay: string, toDay: string): { from?: string; to?: string } {
+  const at = (d: string, plus = 0) => {
+    const [y, m, day] = d.split("-").map(Number);
+    return new Date(y, m - 1, day + plus).toISOString();
+  };
+  return { from: fromDay ? at(fromDay) : undefined, to: toDay ? at(toDay, 1) : undefined };
+}
