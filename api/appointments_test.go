@@ -481,3 +481,50 @@ func TestListCarriesUnreadAndLastMessage(t *testing.T) {
 		t.Fatalf("doctor's list for one patient: %v", mine)
 	}
 }
+
+// The admin's overview counts the last 30 days, day by day: appointments
+// by the day they are for, by status, and messages by the day sent.
+func TestAdminStatsByDay(t *testing.T) {
+	for _, d := range modeltest.Drivers {
+		t.Run(d.Name, func(t *testing.T) { testAdminStatsByDay(t, newClinic(t, d.Open(t))) })
+	}
+}
+
+func testAdminStatsByDay(t *testing.T, c *clinic) {
+	ctx := context.Background()
+	a1 := c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z")
+	a2 := c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-03T11:00:00Z")
+	c.do("POST", "/api/v1/appointments/"+a2+"/cancel", c.pat2Tok, map[string]any{"reason": "away"}).must(t, 200)
+	c.Clock.Set(time.Date(2026, 3, 3, 10, 5, 0, 0, time.UTC))
+	if _, _, err := c.P.Chat.Send(ctx, models.Actor{UserID: c.patient.ID, Role: models.RolePatient}, models.SendInput{AppointmentID: a1, ClientMsgID: "m1", Text: "here"}); err != nil {
+		t.Fatal(err)
+	}
+	c.Clock.Set(time.Date(2026, 3, 5, 9, 0, 0, 0, time.UTC))
+
+	var st struct {
+		AppointmentsByDay []struct {
+			Date     string           `json:"date"`
+			Total    int64            `json:"total"`
+			ByStatus map[string]int64 `json:"by_status"`
+		} `json:"appointments_by_day"`
+		MessagesByDay []struct {
+			Date  string `json:"date"`
+			Count int64  `json:"count"`
+		} `json:"messages_by_day"`
+	}
+	c.do("GET", "/api/v1/admin/stats", c.adminTok, nil).must(t, 200).decode(t, &st)
+	if len(st.AppointmentsByDay) != 30 || len(st.MessagesByDay) != 30 || st.AppointmentsByDay[29].Date != "2026-03-05" || st.AppointmentsByDay[0].Date != "2026-02-04" {
+		t.Fatalf("days: %d / %d, from %v", len(st.AppointmentsByDay), len(st.MessagesByDay), st.AppointmentsByDay)
+	}
+	day := st.AppointmentsByDay[27] // 3 March
+	if day.Date != "2026-03-03" || day.Total != 2 || day.ByStatus["booked"] != 1 || day.ByStatus["cancelled"] != 1 {
+		t.Fatalf("3 March: %+v", day)
+	}
+	if m := st.MessagesByDay[27]; m.Date != "2026-03-03" || m.Count != 1 {
+		t.Fatalf("messages on 3 March: %+v", m)
+	}
+	if st.AppointmentsByDay[28].Total != 0 || st.MessagesByDay[28].Count != 0 {
+		t.Fatalf("an empty day: %+v %+v", st.AppointmentsByDay[28], st.MessagesByDay[28])
+	}
+	c.do("GET", "/api/v1/admin/stats", c.docTok, nil).must(t, 403)
+}

@@ -255,3 +255,12 @@ func (s *Server) resetPassword(c *gin.Context) {
 	}
 	c.Status(http.StatusNoContent)
 }
+
+// adminSendReset mails a user a reset link on an admin's behalf.
+func (s *Server) adminSendReset(c *gin.Context) {
+	if err := s.svc.Resets.SendReset(c.Request.Context(), actor(c), c.Param("id")); err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Status(http.StatusAccepted)
+}

@@ -39,7 +39,7 @@ func (s *Server) listMessages(c *gin.Context) {
 			return
 		}
 	}
-	p, err := s.svc.Chat.History(c.Request.Context(), actor(c), c.Param("id"), models.HistoryFilter{BeforeSeq: beforeSeq, Limit: limit})
+	p, err := s.svc.Chat.History(c.Request.Context(), actor(c), c.Param("id"), models.HistoryFilter{BeforeSeq: beforeSeq, Limit: limit, Reason: c.Query("reason")})
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,11 @@ func testChatHistory(t *testing.T, a *testAPI) {
 	if r := a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages?before_seq=x", pt, nil); r.ErrorCode() != models.EINVALID {
 		t.Fatalf("bad before_seq: %d %s", r.Status, r.Raw)
 	}
-	a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages", at, nil).must(t, 200)
+	// An admin states why (break-glass): without a reason, 403.
+	if r := a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages", at, nil); r.Status != 403 || r.ErrorCode() != models.EFORBIDDEN {
+		t.Fatalf("admin read without a reason: %d %s", r.Status, r.Raw)
+	}
+	a.do("GET", "/api/v1/appointments/"+appt.ID+"/messages?reason="+url.QueryEscape("patient complaint"), at, nil).must(t, 200)
 	var n int64
 	a.DB.Table("audit_entries").Where("action = ? AND target_id = ?", "chat.read", appt.ID).Count(&n)
 	if n != 1 {

@@ -153,6 +153,16 @@ func TestPasswordResetByEmail(t *testing.T) {
 	}
 	login(t, a, u.Email, "juniper-lantern-42")
 
+	// An admin may send the link (audited); nobody else may.
+	_, adminTok := a.user(models.RoleAdmin, "admin@example.com")
+	_, otherTok := a.user(models.RolePatient, "other@example.com")
+	a.do("POST", "/api/v1/admin/users/"+u.ID+"/password-reset", otherTok, nil).must(t, 403)
+	a.do("POST", "/api/v1/admin/users/no-such-user/password-reset", adminTok, nil).must(t, 404)
+	a.do("POST", "/api/v1/admin/users/"+u.ID+"/password-reset", adminTok, nil).must(t, 202)
+	if m := mb.next(t); !strings.Contains(m.to, u.Email) || resetToken(t, m) == "" {
+		t.Fatalf("admin's reset mail: %+v", m)
+	}
+
 	// A link older than an hour does not work; the mail is in the user's language.
 	a.do("PATCH", "/api/v1/me", modeltest.MustToken(t, a.P, u), map[string]any{"locale": "zh"}).must(t, 200)
 	a.do("POST", "/api/v1/auth/password/forgot", "", map[string]any{"email": u.Email}).must(t, 202)

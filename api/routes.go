@@ -45,6 +45,7 @@ func (s *Server) routes() {
 	admin.POST("/users", s.adminCreateUser)
 	admin.GET("/users/:id", s.adminGetUser)
 	admin.PATCH("/users/:id", s.adminUpdateUser)
+	admin.POST("/users/:id/password-reset", s.adminSendReset)
 	admin.GET("/audit-log", s.adminAuditLog)
 	admin.GET("/stats", s.adminStats)
 

@@ -16,14 +16,12 @@ func (s *Server) adminStats(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	out := wire.Stats{Users: st.UsersByRole, Appointments: st.AppointmentsByStatus, MessagesToday: st.MessagesToday}
+	online := 0
 	if s.socketsOnline != nil {
-		n, err := s.socketsOnline(c.Request.Context())
-		if err != nil {
+		if online, err = s.socketsOnline(c.Request.Context()); err != nil {
 			s.fail(c, err)
 			return
 		}
-		out.SocketsOnline = n
 	}
-	s.reply(c, http.StatusOK, out)
+	s.reply(c, http.StatusOK, wire.NewStats(st, online))
 }

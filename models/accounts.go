@@ -37,6 +37,10 @@ type PasswordResetService interface {
 	// with that email, if any; it says nothing about whether there is
 	// one. Returns EUNAVAILABLE when the database is down.
 	Forgot(ctx context.Context, email string) error
+	// SendReset mails a reset link to a user on an admin's behalf
+	// (audited). Returns EFORBIDDEN unless the actor is an admin, or
+	// ENOTFOUND.
+	SendReset(ctx context.Context, actor Actor, userID string) error
 	// Reset sets a new password with a token from such a mail: once, before
 	// it expires. It revokes every session of the user (their sockets
 	// close). A used, expired or unknown token is EINVALID; a weak password

@@ -41,6 +41,26 @@ type Stats struct {
 	AppointmentsByStatus map[AppointmentStatus]int64
 	// MessagesToday counts chat messages since midnight UTC.
 	MessagesToday int64
+	// The last StatsDays days (UTC), oldest first: appointments by the day
+	// they are for, by status; messages by the day they were sent.
+	AppointmentsByDay []DayStatuses
+	MessagesByDay     []DayCount
+}
+
+// StatsDays is how many days the admin's charts cover.
+const StatsDays = 30
+
+// DayStatuses counts one day's appointments by status.
+type DayStatuses struct {
+	Date     string // YYYY-MM-DD
+	Total    int64
+	ByStatus map[AppointmentStatus]int64
+}
+
+// DayCount counts one day's messages.
+type DayCount struct {
+	Date  string
+	Count int64
 }
 
 // StatsService counts for the admin's overview.

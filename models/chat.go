@@ -203,6 +203,9 @@ func CleanFileName(name, ext string) string {
 type HistoryFilter struct {
 	BeforeSeq int64 // 0: from the newest
 	Limit     int
+	// Reason is why an admin reads a consultation (break-glass; required
+	// from admins, recorded in the audit log).
+	Reason string
 }
 
 // ChatService is the consultation room's message store: entering, sending

@@ -392,6 +392,35 @@ type Stats struct {
 	Appointments  map[models.AppointmentStatus]int64 `json:"appointments"`
 	SocketsOnline int                                `json:"sockets_online"`
 	MessagesToday int64                              `json:"messages_today"`
+	// The last 30 days (UTC), oldest first.
+	AppointmentsByDay []DayStatuses `json:"appointments_by_day"`
+	MessagesByDay     []DayCount    `json:"messages_by_day"`
+}
+
+// DayStatuses is one day's appointments, by status.
+type DayStatuses struct {
+	Date     string                             `json:"date"`
+	Total    int64                              `json:"total"`
+	ByStatus map[models.AppointmentStatus]int64 `json:"by_status"`
+}
+
+// DayCount is one day's messages.
+type DayCount struct {
+	Date  string `json:"date"`
+	Count int64  `json:"count"`
+}
+
+// NewStats shapes the admin's overview.
+func NewStats(st models.Stats, socketsOnline int) Stats {
+	out := Stats{Users: st.UsersByRole, Appointments: st.AppointmentsByStatus, MessagesToday: st.MessagesToday, SocketsOnline: socketsOnline,
+		AppointmentsByDay: make([]DayStatuses, 0, len(st.AppointmentsByDay)), MessagesByDay: make([]DayCount, 0, len(st.MessagesByDay))}
+	for _, d := range st.AppointmentsByDay {
+		out.AppointmentsByDay = append(out.AppointmentsByDay, DayStatuses{Date: d.Date, Total: d.Total, ByStatus: d.ByStatus})
+	}
+	for _, d := range st.MessagesByDay {
+		out.MessagesByDay = append(out.MessagesByDay, DayCount{Date: d.Date, Count: d.Count})
+	}
+	return out
 }
 
 // ICEServer is one STUN or TURN server.

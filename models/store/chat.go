@@ -328,8 +328,15 @@ func (c *Chat) History(ctx context.Context, actor models.Actor, appointmentID st
 	if err := c.policy.Check(actor, a, models.ActionReadHistory, c.clock.Now()); err != nil {
 		return models.Page[models.Message]{}, err
 	}
+	reason, err := models.BreakGlass(actor, f.Reason)
+	if err != nil {
+		return models.Page[models.Message]{}, err
+	}
 	if actor.IsAdmin() {
-		c.audit.recordAfter(ctx, actor, "chat.read", "appointment", appointmentID, nil)
+		// The read is recorded before anything is shown, or nothing is.
+		if err := c.audit.record(ctx, c.db, actor, "chat.read", "appointment", appointmentID, map[string]any{"reason": reason}); err != nil {
+			return models.Page[models.Message]{}, err
+		}
 	}
 	q := c.db.WithContext(ctx).Preload("Attachment").Where("appointment_id = ?", appointmentID)
 	if f.BeforeSeq > 0 {

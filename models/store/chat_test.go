@@ -478,20 +478,28 @@ func TestChatSyncAndHistory(t *testing.T) {
 			t.Fatalf("participants' reads were audited (%d)", n)
 		}
 
-		// An admin may read, and it is recorded.
-		page, err = p.Chat.History(ctx, apptActor(f.admin), a.ID, models.HistoryFilter{Limit: 2})
+		// An admin may read only with a stated reason (break-glass), and it is recorded.
+		for _, reason := range []string{"", "  ", "no"} {
+			_, err = p.Chat.History(ctx, apptActor(f.admin), a.ID, models.HistoryFilter{Limit: 2, Reason: reason})
+			apptWantCode(t, err, models.EFORBIDDEN)
+		}
+		if n := apptAudits(t, p, "chat.read", a.ID); n != 0 {
+			t.Fatalf("refused admin reads were audited (%d)", n)
+		}
+		page, err = p.Chat.History(ctx, apptActor(f.admin), a.ID, models.HistoryFilter{Limit: 2, Reason: "complaint #4411 about the prescription"})
 		if err != nil || len(page.Items) != 2 || page.NextCursor != "6" {
 			t.Fatalf("admin history: %v next %q, %v", chatSeqs(page.Items), page.NextCursor, err)
 		}
 		var entry struct {
 			ActorID    string
 			TargetType string
+			Details    string
 		}
-		if err := p.DB.Table("audit_entries").Select("actor_id, target_type").Where("action = ? AND target_id = ?", "chat.read", a.ID).
+		if err := p.DB.Table("audit_entries").Select("actor_id, target_type, details").Where("action = ? AND target_id = ?", "chat.read", a.ID).
 			Take(&entry).Error; err != nil {
 			t.Fatalf("admin read not audited: %v", err)
 		}
-		if entry.ActorID != f.admin.ID || entry.TargetType != "appointment" {
+		if entry.ActorID != f.admin.ID || entry.TargetType != "appointment" || !strings.Contains(entry.Details, "complaint #4411") {
 			t.Fatalf("chat.read audited as %+v", entry)
 		}
 

@@ -72,16 +72,38 @@ func (r *Resets) Forgot(ctx context.Context, email string) error {
 	if err != nil {
 		return err
 	}
+	return r.issue(ctx, u, models.Actor{UserID: u.ID, Role: models.Role(u.Role)}, "user.password_reset_requested")
+}
+
+// SendReset mails a reset link to a user on an admin's behalf.
+func (r *Resets) SendReset(ctx context.Context, actor models.Actor, userID string) error {
+	if !actor.IsAdmin() {
+		return models.Errorf(models.EFORBIDDEN, "only admins may send reset links")
+	}
+	var u userRow
+	err := r.db.WithContext(ctx).Where("id = ?", userID).Take(&u).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return models.Errorf(models.ENOTFOUND, "no such user")
+	}
+	if err != nil {
+		return err
+	}
+	return r.issue(ctx, u, actor, "user.password_reset_sent")
+}
+
+// issue stores a new token for u (audited as action by actor) and mails
+// the link in u's language.
+func (r *Resets) issue(ctx context.Context, u userRow, actor models.Actor, action string) error {
 	raw := make([]byte, 32)
 	_, _ = rand.Read(raw)
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	now := r.clock.Now().UTC()
 	row := passwordResetRow{ID: uuid.NewString(), UserID: u.ID, TokenHash: hashResetToken(token), ExpiresAt: now.Add(models.PasswordResetTTL), CreatedAt: now}
-	err = r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := r.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return r.audit.record(ctx, tx, models.Actor{UserID: u.ID, Role: models.Role(u.Role)}, "user.password_reset_requested", "user", u.ID, nil)
+		return r.audit.record(ctx, tx, actor, action, "user", u.ID, nil)
 	})
 	if err != nil {
 		return err

@@ -56,5 +56,59 @@ func (s *Stats) Stats(ctx context.Context, actor models.Actor) (models.Stats, er
 	if err := db.Model(&messageRow{}).Where("created_at >= ?", midnight).Count(&out.MessagesToday).Error; err != nil {
 		return models.Stats{}, err
 	}
+	if err := s.byDay(ctx, midnight, &out); err != nil {
+		return models.Stats{}, err
+	}
 	return out, nil
+}
+
+// byDay fills the last StatsDays days, every day present (zeros included).
+func (s *Stats) byDay(ctx context.Context, today time.Time, out *models.Stats) error {
+	first := today.AddDate(0, 0, -(models.StatsDays - 1))
+	end := today.AddDate(0, 0, 1)
+	index := map[string]int{}
+	for i := range models.StatsDays {
+		d := first.AddDate(0, 0, i).Format(time.DateOnly)
+		index[d] = i
+		st := models.DayStatuses{Date: d, ByStatus: map[models.AppointmentStatus]int64{}}
+		for _, s := range models.Statuses {
+			st.ByStatus[s] = 0
+		}
+		out.AppointmentsByDay = append(out.AppointmentsByDay, st)
+		out.MessagesByDay = append(out.MessagesByDay, models.DayCount{Date: d})
+	}
+	db := s.db.WithContext(ctx)
+	// Appointments are few per day: bucketed here, the same on both databases.
+	var appts []struct {
+		StartsAt time.Time
+		Status   string
+	}
+	if err := db.Model(&appointmentRow{}).Select("starts_at, status").Where("starts_at >= ? AND starts_at < ?", first, end).Scan(&appts).Error; err != nil {
+		return err
+	}
+	for _, a := range appts {
+		if i, ok := index[a.StartsAt.UTC().Format(time.DateOnly)]; ok {
+			out.AppointmentsByDay[i].Total++
+			out.AppointmentsByDay[i].ByStatus[models.AppointmentStatus(a.Status)]++
+		}
+	}
+	// Messages may be many: counted by the database.
+	day := "strftime('%Y-%m-%d', created_at)"
+	if db.Dialector.Name() == "postgres" {
+		day = "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+	}
+	var msgs []struct {
+		Day string
+		N   int64
+	}
+	if err := db.Model(&messageRow{}).Select(day+" AS day, COUNT(*) AS n").Where("created_at >= ? AND created_at < ?", first, end).
+		Group("day").Scan(&msgs).Error; err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if i, ok := index[m.Day]; ok {
+			out.MessagesByDay[i].Count = m.N
+		}
+	}
+	return nil
 }
