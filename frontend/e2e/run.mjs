@@ -25,6 +25,8 @@ import * as journey from "./journey.mjs";
 import * as chat from "./chat.mjs";
 import * as desk from "./desk.mjs";
 import * as phone from "./phone.mjs";
+import * as admin from "./admin.mjs";
+import * as account from "./account.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, "..");
@@ -86,10 +88,36 @@ const server = spawn(bin, ["serve"], {
     WEB_DIR: join(web, "dist"),
     JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-0123456789",
     APPOINTMENT_START_EARLY: "48h",
-    LOG_LEVEL: "warn",
+    // Info, so that mails (written to the log without SMTP_URL) can be read
+    // by the suites; only warnings and errors are printed (see serverLog).
+    LOG_LEVEL: "info",
+    PUBLIC_URL: base,
   },
-  stdio: ["ignore", "inherit", "inherit"],
+  stdio: ["ignore", "pipe", "pipe"],
 });
+// The server's log, kept for the suites (the mail with a reset link); its
+// warnings and errors, and anything that is not a JSON log line, are printed.
+const serverLines = [];
+for (const stream of [server.stdout, server.stderr]) {
+  let rest = "";
+  stream.setEncoding("utf8");
+  stream.on("data", (chunk) => {
+    const lines = (rest + chunk).split("\n");
+    rest = lines.pop();
+    for (const line of lines) {
+      serverLines.push(line);
+      if (serverLines.length > 20000) serverLines.splice(0, 5000);
+      let level = "";
+      try {
+        level = JSON.parse(line).level ?? "";
+      } catch {
+        level = "WARN";
+      }
+      if (level !== "INFO" && level !== "DEBUG" && line.trim()) process.stderr.write(line + "\n");
+    }
+  });
+}
+const serverLog = () => serverLines.join("\n");
 let browser;
 const deadline = setTimeout(() => {
   console.error("the end-to-end run took over 7 minutes");
@@ -121,8 +149,8 @@ async function run() {
     ],
   });
   const t0 = Date.now();
-  const ctx = { browser, base, shots, STEP };
-  for (const suite of [journey, chat, desk, phone]) {
+  const ctx = { browser, base, shots, STEP, serverLog };
+  for (const suite of [journey, chat, desk, phone, admin, account]) {
     await suite.run(ctx);
   }
   console.log(`browser suites took ${Math.round((Date.now() - t0) / 1000)} s`);

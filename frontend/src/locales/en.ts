@@ -138,7 +138,7 @@ export const en = {
     record: {
       title: "Consultation record", back: "Back to appointments", warnTitle: "This is medical data",
       warn: "Reading this conversation is recorded in the audit log with your name, the time and the reason you give. Only read it when your work needs it, such as a complaint, a safety concern or a legal request.",
-      reason: "Why do you need to read it?", reasonHint: "For example: complaint #1234 from the patient.", reasonRequired: "State a reason first; it is recorded.",
+      reason: "Why do you need to read it?", reasonHint: "For example: complaint #1234 from the patient.", reasonRequired: "State a reason first ({min} to {max} characters); it is recorded.",
       read: "Record my reason and read", refused: "The server refused: a stated reason is required to read a consultation.",
       recorded: "Your access was recorded with the reason: {reason}", earlier: "Show earlier messages", empty: "No messages in this consultation.",
       unknownSender: "Someone else",
@@ -158,7 +158,7 @@ export const en = {
         appointment_book: "Booked", appointment_cancel: "Cancelled", appointment_reschedule: "Rescheduled", appointment_start: "Started a consultation",
         appointment_complete: "Completed a consultation", appointment_no_show: "Marked a no-show", appointment_diagnosis: "Wrote a diagnosis",
         user_create: "Created a user", user_update: "Changed a user", user_password_change: "Changed a password", user_password_reset: "Password reset",
-        announcement_create: "Sent an announcement",
+        user_password_reset_requested: "Asked for a reset link", user_password_reset_sent: "Sent a reset link", announcement_create: "Sent an announcement",
       },
     },
     ann: {

@@ -139,7 +139,7 @@ export const zh: Catalogue = {
     record: {
       title: "问诊记录", back: "返回预约", warnTitle: "这是医疗数据",
       warn: "查阅此对话会被记录到审计日志中，包括您的姓名、时间和您填写的原因。仅在工作确有需要时查阅，例如投诉、安全问题或法律要求。",
-      reason: "您为什么需要查阅？", reasonHint: "例如：患者的第 1234 号投诉。", reasonRequired: "请先说明原因；原因会被记录。",
+      reason: "您为什么需要查阅？", reasonHint: "例如：患者的第 1234 号投诉。", reasonRequired: "请先说明原因（{min} 到 {max} 个字符）；原因会被记录。",
       read: "记录原因并查阅", refused: "服务器拒绝了：查阅问诊需要说明原因。",
       recorded: "您的查阅已记录，原因：{reason}", earlier: "显示更早的消息", empty: "此问诊没有消息。",
       unknownSender: "其他人",
@@ -159,7 +159,7 @@ export const zh: Catalogue = {
         appointment_book: "预约", appointment_cancel: "取消预约", appointment_reschedule: "改期", appointment_start: "开始问诊",
         appointment_complete: "完成问诊", appointment_no_show: "标记爽约", appointment_diagnosis: "填写诊断",
         user_create: "创建用户", user_update: "修改用户", user_password_change: "修改密码", user_password_reset: "重置密码",
-        announcement_create: "发送公告",
+        user_password_reset_requested: "申请重置链接", user_password_reset_sent: "发送重置链接", announcement_create: "发送公告",
       },
     },
     ann: {
