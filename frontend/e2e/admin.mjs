@@ -191,6 +191,19 @@ export async function run(ctx) {
       if (!text.includes(`${pat.name} (patient)`) || !text.includes("Dr. Alice Chen (doctor)")) throw new Error("senders: " + text.slice(0, 300));
       if (!text.includes("150/95") || !text.includes("twice a day")) throw new Error("messages: " + text.slice(0, 300));
       if (/[0-9a-f]{8}-[0-9a-f]{4}-/.test(text)) throw new Error("raw ids shown: " + text.slice(0, 300));
+      await a.screenshot({ path: join(shots, "admin-record.png") });
+    });
+
+    await soft("admin: a record draws the room's system lines (the clinic's cancellation)", async () => {
+      await a.goto(`${base}/admin/appointments/${toCancel.id}/record`);
+      await a.fill("textarea[name=access-reason]", reason);
+      await a.click("[data-testid=read-record]");
+      const line = a.locator("[data-testid=record-messages] li[data-kind=system]").first();
+      await line.waitFor();
+      const text = await line.innerText();
+      if (!/The consultation was cancelled/.test(text)) throw new Error("system line: " + text);
+      await a.goto(`${base}/admin/appointments`);
+      await a.locator("[data-testid=admin-appts] li").first().waitFor();
     });
 
     await step("admin: the audit log shows the read with its reason, and filters", async () => {

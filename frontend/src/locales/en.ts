@@ -108,7 +108,9 @@ export const en = {
     loading: "Loading…", more: "Show more", search: "Search", apply: "Apply filters", clear: "Clear filters", save: "Save", cancel: "Cancel", keep: "Keep it",
     from: "From", to: "To (inclusive)",
     role: { patient: "Patient", doctor: "Doctor", admin: "Admin" },
-    nav: { label: "Admin console", dashboard: "Dashboard", users: "Users", appointments: "Appointments", audit: "Audit log", announcements: "Announcements" },
+    nav: { label: "Admin console", dashboard: "Dashboard", users: "Users", appointments: "Appointments", audit: "Audit log", announcements: "Announcements",
+      short: { dashboard: "Dashboard", users: "Users", appointments: "Bookings", audit: "Audit", announcements: "Notices" },
+    },
     dash: {
       title: "Dashboard", refresh: "Refresh now", updated: "Updated at {time}; refreshes every {n} s.", users: "Users", appointments: "Appointments",
       online: "Connections online", messagesToday: "Messages today", messages: "Messages", noShow: "No-show rate",

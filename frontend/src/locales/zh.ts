@@ -109,7 +109,9 @@ export const zh: Catalogue = {
     loading: "加载中…", more: "显示更多", search: "搜索", apply: "筛选", clear: "清除筛选", save: "保存", cancel: "取消", keep: "保留",
     from: "开始日期", to: "结束日期（含）",
     role: { patient: "患者", doctor: "医生", admin: "管理员" },
-    nav: { label: "管理控制台", dashboard: "概览", users: "用户", appointments: "预约", audit: "审计日志", announcements: "公告" },
+    nav: { label: "管理控制台", dashboard: "概览", users: "用户", appointments: "预约", audit: "审计日志", announcements: "公告",
+      short: { dashboard: "概览", users: "用户", appointments: "预约", audit: "审计", announcements: "公告" },
+    },
     dash: {
       title: "概览", refresh: "立即刷新", updated: "更新于 {time}；每 {n} 秒刷新。", users: "用户", appointments: "预约",
       online: "在线连接", messagesToday: "今日消息", messages: "消息", noShow: "爽约率",
