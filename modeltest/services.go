@@ -151,6 +151,9 @@ func NewServices(db *database.DB, opts Options) *Services {
 	if mailer == nil {
 		mailer, _ = mail.New("", "", slog.New(slog.DiscardHandler), false)
 	}
+	if opts.Mailer != nil {
+		s.Notifications.MailTo(opts.Mailer, "http://teleconsult.test")
+	}
 	s.Resets = store.NewResets(g, clock, opts.Hasher, s.Audit, s.Outbox, mailer, "http://teleconsult.test", slog.New(slog.DiscardHandler))
 	return s
 }

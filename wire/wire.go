@@ -48,15 +48,17 @@ type ErrorBody struct {
 
 // User is an account as its owner and admins see it.
 type User struct {
-	ID        string         `json:"id"`
-	Email     string         `json:"email"`
-	Name      string         `json:"name"`
-	Role      models.Role    `json:"role"`
-	TimeZone  string         `json:"time_zone"`
-	Locale    string         `json:"locale"`
-	Disabled  bool           `json:"disabled"`
-	CreatedAt time.Time      `json:"created_at"`
-	Doctor    *DoctorProfile `json:"doctor"`
+	ID       string      `json:"id"`
+	Email    string      `json:"email"`
+	Name     string      `json:"name"`
+	Role     models.Role `json:"role"`
+	TimeZone string      `json:"time_zone"`
+	Locale   string      `json:"locale"`
+	// EmailNotifications: notifications also go out by mail.
+	EmailNotifications bool           `json:"email_notifications"`
+	Disabled           bool           `json:"disabled"`
+	CreatedAt          time.Time      `json:"created_at"`
+	Doctor             *DoctorProfile `json:"doctor"`
 }
 
 // DoctorProfile is a doctor's specialty and bio.
@@ -67,7 +69,7 @@ type DoctorProfile struct {
 
 // NewUser shapes a user.
 func NewUser(u models.User) User {
-	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Locale: models.LocaleOr(u.Locale), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Locale: models.LocaleOr(u.Locale), EmailNotifications: u.EmailNotifications, Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
 	if u.Doctor != nil {
 		d.Doctor = &DoctorProfile{Specialty: u.Doctor.Specialty, Bio: u.Doctor.Bio}
 	}
