@@ -28,8 +28,12 @@ type User struct {
 	// EmailNotifications: the user wants their notifications by mail too.
 	EmailNotifications bool
 	Disabled           bool
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
+	// DeletionRequestedAt is when the user asked for their account to be
+	// deleted; AnonymisedAt when an admin did it.
+	DeletionRequestedAt *time.Time
+	AnonymisedAt        *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 	// Doctor is set for doctors when loaded.
 	Doctor *DoctorProfile
 }

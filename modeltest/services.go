@@ -129,6 +129,7 @@ type Services struct {
 	Notifications *store.Notifications
 	Stats         *store.Stats
 	Resets        *store.Resets
+	Accounts      *store.Accounts
 }
 
 // NewServices builds the services on db with opts. Nothing subscribes to
@@ -151,6 +152,7 @@ func NewServices(db *database.DB, opts Options) *Services {
 	if mailer == nil {
 		mailer, _ = mail.New("", "", slog.New(slog.DiscardHandler), false)
 	}
+	s.Accounts = store.NewAccounts(g, clock, s.Audit, s.Outbox, s.Users, s.Appointments)
 	if opts.Mailer != nil {
 		s.Notifications.MailTo(opts.Mailer, "http://teleconsult.test")
 	}

@@ -201,7 +201,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	srv, err := api.New(api.Services{
 		Users: a.users, Auth: auth, Schedules: a.schedules, Appointments: a.appointments, Chat: chat,
 		Notifications: a.notifications, Audit: audit, Stats: store.NewStats(db, clock), Calls: calls, ICE: ice, Clock: clock,
-		Resets: resets,
+		Resets: resets, Accounts: store.NewAccounts(db, clock, audit, a.outbox, a.users, a.appointments),
 	}, api.Options{
 		Config: api.Config{
 			BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
