@@ -264,3 +264,34 @@ func (s *Server) adminSendReset(c *gin.Context) {
 	}
 	c.Status(http.StatusAccepted)
 }
+
+// exportMe answers everything stored about the caller, as a JSON download.
+func (s *Server) exportMe(c *gin.Context) {
+	x, err := s.svc.Accounts.Export(c.Request.Context(), actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="teleconsult-my-data.json"`)
+	s.reply(c, http.StatusOK, wire.NewExport(x))
+}
+
+// requestDeletion records a patient's request to delete their account.
+func (s *Server) requestDeletion(c *gin.Context) {
+	u, err := s.svc.Accounts.RequestDeletion(c.Request.Context(), actor(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.reply(c, http.StatusAccepted, wire.UserEnvelope{User: wire.NewUser(u)})
+}
+
+// adminAnonymise deletes an account whose owner asked for it.
+func (s *Server) adminAnonymise(c *gin.Context) {
+	u, err := s.svc.Accounts.Anonymise(c.Request.Context(), actor(c), c.Param("id"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.reply(c, http.StatusOK, wire.UserEnvelope{User: wire.NewUser(u)})
+}

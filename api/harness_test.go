@@ -40,7 +40,7 @@ func newTestAPI(t *testing.T, db *database.DB, mutate ...func(*modeltest.Options
 	p := modeltest.NewServices(db, opts)
 	p.RecordNotifications()
 	svc := Services{Users: p.Users, Auth: p.Auth, Schedules: p.Schedules, Appointments: p.Appointments, Chat: p.Chat,
-		Notifications: p.Notifications, Audit: p.Audit, Stats: p.Stats, Calls: p.Calls, Resets: p.Resets, ICE: opts.ICE, Clock: clock}
+		Notifications: p.Notifications, Audit: p.Audit, Stats: p.Stats, Calls: p.Calls, Resets: p.Resets, Accounts: p.Accounts, ICE: opts.ICE, Clock: clock}
 	srv, err := New(svc, Options{Config: cfg, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Limiter: opts.Limiter,
 		Ready: []ReadyCheck{{Name: "database", Check: db.Ping}}})
 	if err != nil {

@@ -39,6 +39,8 @@ func (s *Server) routes() {
 	authed.PATCH("/me", s.patchMe)
 	authed.GET("/me/sessions", s.listSessions)
 	authed.DELETE("/me/sessions/:id", s.endSession)
+	authed.GET("/me/export", s.exportMe)
+	authed.POST("/me/deletion-request", s.requestDeletion)
 
 	admin := authed.Group("/admin", s.requireRole(models.RoleAdmin))
 	admin.GET("/users", s.adminListUsers)
@@ -46,6 +48,7 @@ func (s *Server) routes() {
 	admin.GET("/users/:id", s.adminGetUser)
 	admin.PATCH("/users/:id", s.adminUpdateUser)
 	admin.POST("/users/:id/password-reset", s.adminSendReset)
+	admin.POST("/users/:id/anonymise", s.adminAnonymise)
 	admin.GET("/audit-log", s.adminAuditLog)
 	admin.GET("/stats", s.adminStats)
 

@@ -27,6 +27,7 @@ type Services struct {
 	Stats         models.StatsService
 	Calls         models.CallService
 	Resets        models.PasswordResetService
+	Accounts      models.AccountService
 	// ICE are the STUN/TURN servers handed to callers.
 	ICE   models.ICEConfig
 	Clock models.Clock

@@ -47,3 +47,28 @@ type PasswordResetService interface {
 	// EINVALID on the password field.
 	Reset(ctx context.Context, in ResetPasswordInput) error
 }
+
+// Export is everything stored about a user, for them to download.
+type Export struct {
+	ExportedAt    time.Time
+	User          User
+	Appointments  []Appointment // with their diagnoses
+	Messages      []Message     // of those consultations, everyone's
+	Notifications []Notification
+}
+
+// AccountService is a user's own data: its export, and deletion.
+type AccountService interface {
+	// Export returns everything stored about the actor (audited).
+	Export(ctx context.Context, actor Actor) (Export, error)
+	// RequestDeletion records a patient's request to delete their account,
+	// for an admin to confirm. Returns EFORBIDDEN for doctors and admins
+	// (their records belong to the clinic).
+	RequestDeletion(ctx context.Context, actor Actor) (User, error)
+	// Anonymise deletes an account whose owner asked for it: name, email,
+	// password and preferences are erased, sessions end, bookings still
+	// ahead are cancelled; consultations and their messages stay, as
+	// medical records, under the anonymised account. Admins only
+	// (EFORBIDDEN); ENOTFOUND; ECONFLICT when no deletion was requested.
+	Anonymise(ctx context.Context, actor Actor, userID string) (User, error)
+}

@@ -81,6 +81,17 @@ type NotificationService interface {
 	SendReminders(ctx context.Context) (int, error)
 }
 
+// Mailable reports whether a notification kind also goes out by mail to
+// those who opted in: the changes to their appointments, reminders and
+// diagnoses (not announcements, which may reach everyone at once).
+func Mailable(k NotificationKind) bool {
+	switch k {
+	case NotifyBooked, NotifyCancelled, NotifyRescheduled, NotifyReminder, NotifyStarted, NotifyDiagnosis:
+		return true
+	}
+	return false
+}
+
 // NotificationsFor renders the notifications an appointment event raises,
 // in the recipient's time zone. Announcements are rendered per recipient by
 // AnnouncementFor.

@@ -54,7 +54,8 @@ var texts = func() *catalog.Builder {
 		"now":                                                "现在",
 		"in %d minutes":                                      "%d 分钟后",
 		"in %d hours":                                        "%d 小时后",
-		"Reset your Teleconsult password":                    "重置您的 Teleconsult 密码",
+		"Open Teleconsult: %s\n\nYou get these mails because email notifications are on in your profile (%s).": "打开 Teleconsult：%s\n\n您收到这些邮件，是因为您在个人资料中开启了邮件通知（%s）。",
+		"Reset your Teleconsult password": "重置您的 Teleconsult 密码",
 		"Hello %s,\n\nSomeone (we hope you) asked to reset the password of your Teleconsult account. Open this link within an hour to choose a new one:\n\n%s\n\nIf it was not you, ignore this mail: your password stays as it is.\n": "%s，您好：\n\n有人（希望是您本人）申请重置您的 Teleconsult 账户密码。请在一小时内打开以下链接设置新密码：\n\n%s\n\n如果不是您本人操作，请忽略此邮件，您的密码不会改变。\n",
 	}
 	for key, text := range zh {

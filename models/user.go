@@ -25,9 +25,15 @@ type User struct {
 	Role         Role
 	TimeZone     string
 	Locale       string // the language notifications and mails are written in
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// EmailNotifications: the user wants their notifications by mail too.
+	EmailNotifications bool
+	Disabled           bool
+	// DeletionRequestedAt is when the user asked for their account to be
+	// deleted; AnonymisedAt when an admin did it.
+	DeletionRequestedAt *time.Time
+	AnonymisedAt        *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 	// Doctor is set for doctors when loaded.
 	Doctor *DoctorProfile
 }
@@ -81,12 +87,14 @@ type CreateUserInput struct {
 
 // UpdateProfileInput changes a user's own profile; nil fields stay.
 type UpdateProfileInput struct {
-	Name      *string `field:"name" validate:"omitempty,utf8,min=1,max=120"`
-	TimeZone  *string `field:"time_zone" validate:"omitempty,timezone"`
-	Locale    *string `field:"locale" validate:"omitempty,oneof=en zh"`
-	Specialty *string `field:"specialty" validate:"omitempty,utf8,min=1,max=80"`
-	Bio       *string `field:"bio" validate:"omitempty,utf8,max=2000"`
-	Password  *string `field:"password" validate:"omitempty,utf8,max=128"`
+	Name     *string `field:"name" validate:"omitempty,utf8,min=1,max=120"`
+	TimeZone *string `field:"time_zone" validate:"omitempty,timezone"`
+	Locale   *string `field:"locale" validate:"omitempty,oneof=en zh"`
+	// EmailNotifications turns notification mails on or off.
+	EmailNotifications *bool   `field:"email_notifications"`
+	Specialty          *string `field:"specialty" validate:"omitempty,utf8,min=1,max=80"`
+	Bio                *string `field:"bio" validate:"omitempty,utf8,max=2000"`
+	Password           *string `field:"password" validate:"omitempty,utf8,max=128"`
 	// CurrentPassword must accompany a new Password.
 	CurrentPassword *string `field:"current_password" validate:"omitempty,utf8,max=128"`
 }

@@ -129,6 +129,7 @@ type Services struct {
 	Notifications *store.Notifications
 	Stats         *store.Stats
 	Resets        *store.Resets
+	Accounts      *store.Accounts
 }
 
 // NewServices builds the services on db with opts. Nothing subscribes to
@@ -150,6 +151,10 @@ func NewServices(db *database.DB, opts Options) *Services {
 	mailer := opts.Mailer
 	if mailer == nil {
 		mailer, _ = mail.New("", "", slog.New(slog.DiscardHandler), false)
+	}
+	s.Accounts = store.NewAccounts(g, clock, s.Audit, s.Outbox, s.Users, s.Appointments)
+	if opts.Mailer != nil {
+		s.Notifications.MailTo(opts.Mailer, "http://teleconsult.test")
 	}
 	s.Resets = store.NewResets(g, clock, opts.Hasher, s.Audit, s.Outbox, mailer, "http://teleconsult.test", slog.New(slog.DiscardHandler))
 	return s

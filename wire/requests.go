@@ -49,12 +49,14 @@ type RefreshRequest struct {
 
 // UpdateProfileRequest is PATCH /me.
 type UpdateProfileRequest struct {
-	Name      *string `json:"name"`
-	TimeZone  *string `json:"time_zone"`
-	Locale    *string `json:"locale"`
-	Specialty *string `json:"specialty"`
-	Bio       *string `json:"bio"`
-	Password  *string `json:"password"`
+	Name     *string `json:"name"`
+	TimeZone *string `json:"time_zone"`
+	Locale   *string `json:"locale"`
+	// EmailNotifications turns notification mails on or off.
+	EmailNotifications *bool   `json:"email_notifications"`
+	Specialty          *string `json:"specialty"`
+	Bio                *string `json:"bio"`
+	Password           *string `json:"password"`
 	// CurrentPassword must accompany a new password.
 	CurrentPassword *string `json:"current_password"`
 }

@@ -48,15 +48,20 @@ type ErrorBody struct {
 
 // User is an account as its owner and admins see it.
 type User struct {
-	ID        string         `json:"id"`
-	Email     string         `json:"email"`
-	Name      string         `json:"name"`
-	Role      models.Role    `json:"role"`
-	TimeZone  string         `json:"time_zone"`
-	Locale    string         `json:"locale"`
-	Disabled  bool           `json:"disabled"`
-	CreatedAt time.Time      `json:"created_at"`
-	Doctor    *DoctorProfile `json:"doctor"`
+	ID       string      `json:"id"`
+	Email    string      `json:"email"`
+	Name     string      `json:"name"`
+	Role     models.Role `json:"role"`
+	TimeZone string      `json:"time_zone"`
+	Locale   string      `json:"locale"`
+	// EmailNotifications: notifications also go out by mail.
+	EmailNotifications bool `json:"email_notifications"`
+	Disabled           bool `json:"disabled"`
+	// DeletionRequestedAt: the user asked for their account to be deleted.
+	DeletionRequestedAt *time.Time     `json:"deletion_requested_at"`
+	AnonymisedAt        *time.Time     `json:"anonymised_at"`
+	CreatedAt           time.Time      `json:"created_at"`
+	Doctor              *DoctorProfile `json:"doctor"`
 }
 
 // DoctorProfile is a doctor's specialty and bio.
@@ -67,7 +72,8 @@ type DoctorProfile struct {
 
 // NewUser shapes a user.
 func NewUser(u models.User) User {
-	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Locale: models.LocaleOr(u.Locale), Disabled: u.Disabled, CreatedAt: u.CreatedAt.UTC()}
+	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Locale: models.LocaleOr(u.Locale), EmailNotifications: u.EmailNotifications, Disabled: u.Disabled,
+		DeletionRequestedAt: u.DeletionRequestedAt, AnonymisedAt: u.AnonymisedAt, CreatedAt: u.CreatedAt.UTC()}
 	if u.Doctor != nil {
 		d.Doctor = &DoctorProfile{Specialty: u.Doctor.Specialty, Bio: u.Doctor.Bio}
 	}
@@ -449,4 +455,26 @@ func NewICEServers(servers []models.ICEServer, ttl time.Duration) ICEServers {
 type Health struct {
 	Status string            `json:"status"`
 	Checks map[string]string `json:"checks,omitempty"`
+}
+
+// Export is GET /me/export: everything stored about the caller.
+type Export struct {
+	ExportedAt    time.Time      `json:"exported_at"`
+	User          User           `json:"user"`
+	Appointments  []Appointment  `json:"appointments"`
+	Messages      []Message      `json:"messages"`
+	Notifications []Notification `json:"notifications"`
+}
+
+// NewExport shapes an export.
+func NewExport(x models.Export) Export {
+	out := Export{ExportedAt: x.ExportedAt, User: NewUser(x.User), Appointments: []Appointment{}, Messages: NewMessages(x.Messages),
+		Notifications: []Notification{}}
+	for _, a := range x.Appointments {
+		out.Appointments = append(out.Appointments, NewAppointment(a))
+	}
+	for _, n := range x.Notifications {
+		out.Notifications = append(out.Notifications, NewNotification(n))
+	}
+	return out
 }

@@ -21,8 +21,8 @@ import (
 	"teleconsult/api"
 	"teleconsult/database"
 	"teleconsult/files"
-	"teleconsult/models"
 	"teleconsult/mail"
+	"teleconsult/models"
 	"teleconsult/models/store"
 	"teleconsult/password"
 	"teleconsult/ratelimit"
@@ -134,6 +134,14 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.closers = append(a.closers, chat.Close)
 	calls := store.NewCalls(db, clock, policy, a.outbox, cfg.RingTimeout)
 	a.notifications = store.NewNotifications(db, clock, audit, a.outbox, cfg.ReminderOffsets)
+	mailer, err := mail.New(cfg.SMTPURL, cfg.MailFrom, log, cfg.Env != "production")
+	if err != nil {
+		return nil, err
+	}
+	if cfg.SMTPURL != "" {
+		// Notifications by mail, to those who opted in, only over real SMTP.
+		a.notifications.MailTo(mailer, cfg.PublicURL)
+	}
 
 	// The realtime edge.
 	a.rt, err = realtime.New(realtime.Services{Auth: auth, Chat: chat, Calls: calls, Clock: clock}, realtime.Options{
@@ -174,6 +182,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		a.outbox.Run,
 		func(ctx context.Context) { every(ctx, cfg.ReminderEvery, a.sendReminders) },
 		func(ctx context.Context) { every(ctx, time.Minute, a.sweepNoShows) },
+		func(ctx context.Context) { every(ctx, 10*time.Second, a.sendMails) },
 	)
 
 	if cfg.AdminEmail != "" {
@@ -186,17 +195,13 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		}
 	}
 
-	mailer, err := mail.New(cfg.SMTPURL, cfg.MailFrom, log, cfg.Env != "production")
-	if err != nil {
-		return nil, err
-	}
 	resets := store.NewResets(db, clock, hasher, audit, a.outbox, mailer, cfg.PublicURL, log)
 
 	// The REST edge.
 	srv, err := api.New(api.Services{
 		Users: a.users, Auth: auth, Schedules: a.schedules, Appointments: a.appointments, Chat: chat,
 		Notifications: a.notifications, Audit: audit, Stats: store.NewStats(db, clock), Calls: calls, ICE: ice, Clock: clock,
-		Resets: resets,
+		Resets: resets, Accounts: store.NewAccounts(db, clock, audit, a.outbox, a.users, a.appointments),
 	}, api.Options{
 		Config: api.Config{
 			BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
@@ -221,6 +226,15 @@ func (a *app) sendReminders(ctx context.Context) {
 		a.log.ErrorContext(ctx, "sending reminders failed", "err", err)
 	} else if n > 0 {
 		a.log.InfoContext(ctx, "sent reminders", "appointments", n)
+	}
+}
+
+func (a *app) sendMails(ctx context.Context) {
+	n, err := a.notifications.SendMails(ctx)
+	if err != nil {
+		a.log.ErrorContext(ctx, "sending notification mails failed", "err", err)
+	} else if n > 0 {
+		a.log.InfoContext(ctx, "sent notification mails", "count", n)
 	}
 }
 

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +27,15 @@ type Notifications struct {
 	outbox *Outbox
 	// ReminderOffsets are how long before a start reminders go out.
 	ReminderOffsets []time.Duration
+
+	mailer    models.Mailer // nil: no notification mails
+	publicURL string
+}
+
+// MailTo turns on notification mails (for users who opted in) through
+// mailer; links in them point at publicURL.
+func (n *Notifications) MailTo(mailer models.Mailer, publicURL string) {
+	n.mailer, n.publicURL = mailer, strings.TrimRight(publicURL, "/")
 }
 
 // NewNotifications builds the notification service.
@@ -170,14 +181,22 @@ func (n *Notifications) insert(ctx context.Context, ns []models.Notification) ([
 	if len(ns) == 0 {
 		return nil, nil
 	}
+	db := n.db.WithContext(ctx)
+	mailed, err := n.optedIn(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
 	rows := make([]notificationRow, len(ns))
 	keys := make([]string, len(ns))
 	for i, x := range ns {
 		x.ID = uuid.NewString()
 		rows[i] = notificationFromModel(x)
+		if mailed[x.UserID] && models.Mailable(x.Kind) {
+			// Stored once (the key), so mailed once.
+			rows[i].MailState = mailPending
+		}
 		keys[i] = x.Key
 	}
-	db := n.db.WithContext(ctx)
 	if err := db.Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(rows, announceBatch).Error; err != nil {
 		return nil, err
 	}
@@ -257,3 +276,95 @@ func (n *Notifications) claim(ctx context.Context, a models.Appointment, offsets
 	})
 	return raised && err == nil, err
 }
+
+// Notification mail states.
+const (
+	mailPending = "pending"
+	mailSending = "sending"
+	mailSent    = "sent"
+	mailFailed  = "failed"
+	// mailLease is how long a node's claim on a mail lasts; a node that
+	// died while sending leaves it to another after this.
+	mailLease = 5 * time.Minute
+	// mailTries is how many failed sends end in "failed".
+	mailTries = 5
+)
+
+// optedIn returns which recipients of ns want mails (none when mails are off).
+func (n *Notifications) optedIn(ctx context.Context, ns []models.Notification) (map[string]bool, error) {
+	out := map[string]bool{}
+	if n.mailer == nil {
+		return out, nil
+	}
+	var ids []string
+	for _, x := range ns {
+		if models.Mailable(x.Kind) && !slices.Contains(ids, x.UserID) {
+			ids = append(ids, x.UserID)
+		}
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var yes []string
+	if err := n.db.WithContext(ctx).Model(&userRow{}).Where("id IN ? AND email_notifications = ? AND disabled = ?", ids, true, false).
+		Pluck("id", &yes).Error; err != nil {
+		return nil, err
+	}
+	for _, id := range yes {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// SendMails mails the pending notifications that are due, each once
+// across nodes: a node claims a mail with a conditional update before
+// sending it. A node that dies between sending and marking it sent leaves
+// it to be sent again after the lease (the only way a mail can repeat).
+// It returns how many it sent.
+func (n *Notifications) SendMails(ctx context.Context) (int, error) {
+	if n.mailer == nil {
+		return 0, nil
+	}
+	now := n.clock.Now().UTC()
+	db := n.db.WithContext(ctx)
+	var due []notificationRow
+	if err := db.Where("(mail_state = ? AND (mail_after IS NULL OR mail_after <= ?)) OR (mail_state = ? AND mail_after <= ?)",
+		mailPending, now, mailSending, now).Order("created_at").Limit(100).Find(&due).Error; err != nil {
+		return 0, err
+	}
+	sent := 0
+	for _, r := range due {
+		res := db.Model(&notificationRow{}).Where("id = ? AND mail_state = ? AND mail_attempts = ?", r.ID, r.MailState, r.MailAttempts).
+			Updates(map[string]any{"mail_state": mailSending, "mail_after": now.Add(mailLease), "mail_attempts": r.MailAttempts + 1})
+		if res.Error != nil {
+			return sent, res.Error
+		}
+		if res.RowsAffected == 0 {
+			continue // another node has it
+		}
+		var u userRow
+		if err := db.Where("id = ?", r.UserID).Take(&u).Error; err != nil {
+			return sent, err
+		}
+		t := models.TextIn(u.Locale)
+		m := models.Mail{To: u.Email, Subject: r.Title, Text: r.Body + "\n\n" + t.T(notificationMailFooter, n.publicURL+"/appointments", n.publicURL+"/profile")}
+		state, after := mailSent, (*time.Time)(nil)
+		if err := n.mailer.Send(ctx, m); err != nil {
+			state = mailPending
+			if r.MailAttempts+1 >= mailTries {
+				state = mailFailed
+			}
+			retry := now.Add(time.Duration(1<<r.MailAttempts) * time.Minute)
+			after = &retry
+			slog.Default().WarnContext(ctx, "notification mail not sent", "notification_id", r.ID, "attempt", r.MailAttempts+1, "err", err)
+		} else {
+			sent++
+		}
+		if err := db.Model(&notificationRow{}).Where("id = ?", r.ID).Updates(map[string]any{"mail_state": state, "mail_after": after}).Error; err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+const notificationMailFooter = "Open Teleconsult: %s\n\nYou get these mails because email notifications are on in your profile (%s)."

@@ -20,17 +20,22 @@ type userRow struct {
 	Role         string
 	TimeZone     string
 	Locale       string `gorm:"default:en"`
-	Disabled     bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
-	Doctor       *doctorProfileRow `gorm:"foreignKey:UserID"`
+	// EmailNotifications is the user's opt-in to notification mails.
+	EmailNotifications  bool
+	Disabled            bool
+	DeletionRequestedAt *time.Time
+	AnonymisedAt        *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	Doctor              *doctorProfileRow `gorm:"foreignKey:UserID"`
 }
 
 func (userRow) TableName() string { return "users" }
 
 func (r userRow) toModel() models.User {
 	u := models.User{ID: r.ID, Email: r.Email, Name: r.Name, PasswordHash: r.PasswordHash, Role: models.Role(r.Role),
-		TimeZone: r.TimeZone, Locale: r.Locale, Disabled: r.Disabled, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+		TimeZone: r.TimeZone, Locale: r.Locale, EmailNotifications: r.EmailNotifications, Disabled: r.Disabled,
+		DeletionRequestedAt: utcPtr(r.DeletionRequestedAt), AnonymisedAt: utcPtr(r.AnonymisedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.Doctor != nil && u.Role == models.RoleDoctor { // a demoted doctor keeps the row, not the profile
 		p := r.Doctor.toModel()
 		u.Doctor = &p
@@ -286,6 +291,10 @@ type notificationRow struct {
 	ReadAt    *time.Time
 	CreatedAt time.Time
 	DedupeKey *string
+	// MailState is "" (not mailed), pending, sending, sent or failed.
+	MailState    string
+	MailAttempts int
+	MailAfter    *time.Time
 }
 
 func (notificationRow) TableName() string { return "notifications" }

@@ -145,6 +145,9 @@ func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models
 	if in.Locale != nil {
 		upd["locale"] = models.LocaleOr(*in.Locale)
 	}
+	if in.EmailNotifications != nil {
+		upd["email_notifications"] = *in.EmailNotifications
+	}
 	if in.Password != nil {
 		if in.CurrentPassword == nil {
 			return models.User{}, models.InvalidFields(map[string]any{"current_password": "is required to set a new password"})

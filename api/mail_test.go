@@ -176,3 +176,55 @@ func TestPasswordResetByEmail(t *testing.T) {
 		t.Fatalf("expired token: %d %s", r.Status, r.Raw)
 	}
 }
+
+// Notifications also go out by mail to those who opted in (and only to
+// them), once, over SMTP.
+func TestNotificationMails(t *testing.T) {
+	mb, smtpURL := newMailbox(t)
+	c := newClinic(t, modeltest.NewPostgres(t), func(o *modeltest.Options, _ *Config) {
+		m, err := tmail.New(smtpURL, "Teleconsult <no-reply@teleconsult.test>", slog.New(slog.DiscardHandler), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Mailer = m
+	})
+	ctx := t.Context()
+	if got := c.do("PATCH", "/api/v1/me", c.patTok, map[string]any{"email_notifications": true}).must(t, 200).Body["user"].(map[string]any)["email_notifications"]; got != true {
+		t.Fatalf("opting in: %v", got)
+	}
+	if got := c.do("GET", "/api/v1/me", c.pat2Tok, nil).must(t, 200).Body["user"].(map[string]any)["email_notifications"]; got != false {
+		t.Fatalf("default: %v", got)
+	}
+	mine := c.mustBook(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z")
+	theirs := c.mustBook(t, c.pat2Tok, c.doctor.ID, "2026-03-03T11:00:00Z")
+	for _, id := range []string{mine, theirs} {
+		c.do("POST", "/api/v1/appointments/"+id+"/cancel", c.docTok, map[string]any{"reason": "the clinic is closed"}).must(t, 200)
+	}
+	for {
+		n, err := c.P.Outbox.DispatchOnce(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			break
+		}
+	}
+	sent, err := c.P.Notifications.SendMails(ctx)
+	if err != nil || sent != 1 {
+		t.Fatalf("sent %d mails, %v; want 1 (the patient who opted in)", sent, err)
+	}
+	m := mb.next(t)
+	if !strings.Contains(m.to, "pat@example.com") || m.subject != "Appointment cancelled" || !strings.Contains(m.text, "Reason: the clinic is closed") ||
+		!strings.Contains(m.text, "http://teleconsult.test/profile") {
+		t.Fatalf("mail %+v", m)
+	}
+	// Once: a second pass sends nothing; the other patient got none.
+	if sent, err := c.P.Notifications.SendMails(ctx); err != nil || sent != 0 {
+		t.Fatalf("second pass sent %d, %v", sent, err)
+	}
+	select {
+	case other := <-mb.got:
+		t.Fatalf("an unexpected mail to %q", other.to)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
