@@ -6,7 +6,7 @@
 // the account screens at 390 px with axe-core.
 import { join } from "node:path";
 import { axe, fitsWidth, inView, signIn, soft, step } from "./lib.mjs";
-import { client, logLength, newPatient, resetToken } from "./people.mjs";
+import { ADMIN, client, logLength, newPatient, resetToken } from "./people.mjs";
 
 const desktop = { viewport: { width: 1200, height: 860 }, locale: "en-US", timezoneId: "Europe/London" };
 const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1, locale: "en-US", timezoneId: "Asia/Shanghai" };
@@ -143,6 +143,65 @@ export async function run(ctx) {
       await p.selectOption("[data-testid=profile-locale]", "en");
       await p.click("[data-testid=save-profile]");
       await p.waitForFunction(() => document.documentElement.lang === "en");
+    });
+
+    await step("profile: email notifications are switched off and on, and saved", async () => {
+      if (!(await p.locator("[data-testid=email-notifications]").count())) return; // the server does not have them
+      const box = p.locator("input[name=email_notifications]");
+      const was = await box.isChecked();
+      await box.setChecked(!was);
+      await p.click("[data-testid=save-profile]");
+      await p.locator("[data-testid=profile-saved]").waitFor();
+      const again = await client(base, pat.email, newPassword);
+      if ((await again.get("/me")).user.email_notifications !== !was) throw new Error("the server did not save the choice");
+      await box.setChecked(was);
+      await p.click("[data-testid=save-profile]");
+    });
+
+    await step("my data: a patient asks for deletion and an admin confirms it; the account can no longer sign in", async () => {
+      const { account: dana, api: danaApi } = await newPatient(base, "Dana Delete");
+      const has = await fetch(base + "/api/v1/openapi.json").then((r) => r.json()).then((j) => !!j.paths?.["/me/deletion-request"]?.post);
+      const q = await browser.newContext(desktop);
+      const x = await q.newPage();
+      x.setDefaultTimeout(STEP);
+      try {
+        await signIn(x, base, dana.email, dana.password, "**/doctors");
+        await x.goto(base + "/profile");
+        await x.locator("[data-testid=sessions] li").first().waitFor();
+        await x.waitForTimeout(300);
+        const shown = (await x.locator("[data-testid=delete-account]").count()) > 0;
+        if (shown !== has) throw new Error(`deletion offered: ${shown}, server has it: ${has}`);
+        if (!has) return;
+        await x.click("[data-testid=delete-account]");
+        await x.click("[data-testid=confirm-delete]");
+        await x.locator("[data-testid=deletion-pending]").waitFor();
+        const { user } = await danaApi.get("/me");
+        if (!user.deletion_requested_at) throw new Error("the server has no deletion request");
+        // The admin confirms it.
+        const y = await q.browser().newContext(desktop);
+        const a = await y.newPage();
+        a.setDefaultTimeout(STEP);
+        try {
+          await signIn(a, base, ADMIN.email, ADMIN.password, "**/admin");
+          await a.goto(base + "/admin/users");
+          await a.fill("input[name=q]", dana.email);
+          await a.selectOption("select[name=status-filter]", "deletion");
+          await a.click("[data-testid=search]");
+          const row = a.locator(`[data-testid=users] li[data-email="${dana.email}"]`);
+          await row.locator("[data-testid=deletion-tag]").waitFor();
+          await row.locator("[data-testid=anonymise]").click();
+          const warn = await row.locator("[data-testid=confirm-anonymise]").innerText();
+          if (!/cannot be undone/.test(warn)) throw new Error("warning: " + warn);
+          await row.locator("[data-testid=confirm-anonymise-yes]").click();
+          await a.locator("[data-testid=notice]").waitFor();
+        } finally {
+          await y.close();
+        }
+        const r = await fetch(base + "/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email: dana.email, password: dana.password }) });
+        if (r.status < 400) throw new Error(`the deleted account still signs in (${r.status})`);
+      } finally {
+        await q.close();
+      }
     });
 
     await step("account screens at 390 px: profile, forgot and reset fit, axe-clean", async () => {

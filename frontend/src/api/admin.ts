@@ -11,6 +11,8 @@ export interface AdminUser extends User {
   disabled?: boolean;
   created_at?: string;
   email_notifications?: boolean;
+  deletion_requested_at?: string | null;
+  anonymised_at?: string | null;
 }
 
 export interface AuditEntry {
@@ -100,6 +102,8 @@ export const adminApi = {
   createUser: (u: CreateUser) => http.post<{ user: AdminUser }>("/admin/users", u),
   updateUser: (id: string, patch: Partial<{ name: string; disabled: boolean; specialty: string; bio: string; role: Role }>) =>
     http.patch<{ user: AdminUser }>(`/admin/users/${id}`, patch),
+  /** anonymise confirms a deletion the person asked for (409 when none was asked for). */
+  anonymise: (id: string) => http.post<{ user: AdminUser }>(`/admin/users/${id}/anonymise`),
   sendReset: (id: string) => http.post<void>(`/admin/users/${id}/password-reset`),
   appointments: (f: AppointmentFilter, limit = 50) => http.get<Page<Appointment>>("/admin/appointments" + query({ ...f, limit })),
   appointment: (id: string) => http.get<Appointment>(`/appointments/${id}`),
@@ -118,7 +122,7 @@ export const accountApi = {
   sessions: () => http.get<{ items: SessionInfo[] }>("/me/sessions"),
   endSession: (id: string) => http.del<void>(`/me/sessions/${id}`),
   exportData: () => http.get<unknown>("/me/export"),
-  requestDeletion: () => http.post<void>("/me/deletion-request"),
+  requestDeletion: () => http.post<{ user: AdminUser } | undefined>("/me/deletion-request"),
   forgot: (email: string) => http.post<void>("/auth/password/forgot", { email }),
   reset: (token: string, password: string) => http.post<void>("/auth/password/reset", { token, password }),
 };

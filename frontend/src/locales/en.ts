@@ -127,6 +127,9 @@ export const en = {
       edit: "Edit", disable: "Disable", enable: "Enable", disableNow: "Disable and sign out now",
       disableWarn: "Disable {name}? They are signed out everywhere at once (their open sessions and connections end) and cannot sign in until enabled again. Their appointments stay as they are.",
       disabledDone: "{name} is disabled and signed out everywhere.", enabledDone: "{name} can sign in again.",
+      deletionRequested: "Deletion requested", anonymisedTag: "Deleted (anonymised)", confirmDeletion: "Confirm deletion…", anonymiseNow: "Delete the account",
+      anonymiseWarn: "{name} asked for their account to be deleted. It will be anonymised and disabled, and their bookings ahead cancelled (their doctors are told). Past consultations stay as medical records. This cannot be undone.",
+      anonymised: "The account was deleted (anonymised).",
       sendReset: "Send password reset", resetSent: "A password reset mail is on its way to {email}; the link is valid for one hour.",
     },
     appts: {
@@ -182,9 +185,10 @@ export const en = {
     unknownDevice: "Unknown device", sessionLine: "IP {ip} · signed in {since} · last active {last}", endSession: "Sign out this device",
     endOthers: "Sign out everywhere else", someNotEnded: "{n} sessions could not be signed out. Try again.",
     myData: "My data", export: "Download my data", exportHelp: "Your profile, appointments, messages and notifications as a JSON file.",
-    delete: "Delete my account", deleteHelp: "Ask the clinic to delete your account and data (records the law requires to be kept are kept).",
-    deleteWarn: "Ask for your account to be deleted? The clinic confirms by email before anything is deleted.", deleteNow: "Request deletion",
-    deletionRequested: "Your request was received. The clinic will confirm by email.", deletionUnavailable: "Deletion requests are not available yet; please contact the clinic.",
+    delete: "Delete my account", deleteHelp: "Ask the clinic to delete your account. Once an admin confirms, it is anonymised and closed and your bookings ahead are cancelled; past consultations are kept as medical records.",
+    deleteWarn: "Ask for your account to be deleted? Once the clinic confirms, you can no longer sign in.", deleteNow: "Request deletion",
+    deletionPending: "You asked for your account to be deleted on {date}. The clinic will confirm it.",
+    deletionRequested: "Your request was received. The clinic will confirm it.", deletionUnavailable: "Deletion requests are not available yet; please contact the clinic.",
   },
   reset: {
     forgotLink: "Forgot password?", forgotTitle: "Reset your password", forgotHelp: "Enter your account's email. We will send you a link to choose a new password.",

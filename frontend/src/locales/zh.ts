@@ -128,6 +128,9 @@ export const zh: Catalogue = {
       edit: "编辑", disable: "停用", enable: "启用", disableNow: "停用并立即登出",
       disableWarn: "停用 {name}？对方会立即在所有设备上登出（现有会话和连接全部结束），重新启用前无法登录。其预约保持不变。",
       disabledDone: "{name} 已停用，并已在所有设备上登出。", enabledDone: "{name} 可以重新登录了。",
+      deletionRequested: "已申请删除", anonymisedTag: "已删除（匿名化）", confirmDeletion: "确认删除…", anonymiseNow: "删除该账户",
+      anonymiseWarn: "{name} 申请删除其账户。账户将被匿名化并停用，今后的预约将被取消（会通知相关医生）。过往问诊作为医疗记录保留。此操作无法撤销。",
+      anonymised: "账户已删除（已匿名化）。",
       sendReset: "发送密码重置邮件", resetSent: "密码重置邮件正在发往 {email}；链接一小时内有效。",
     },
     appts: {
@@ -183,9 +186,10 @@ export const zh: Catalogue = {
     unknownDevice: "未知设备", sessionLine: "IP {ip} · 登录于 {since} · 最近活动 {last}", endSession: "退出此设备",
     endOthers: "退出其他所有设备", someNotEnded: "有 {n} 个会话未能退出，请重试。",
     myData: "我的数据", export: "下载我的数据", exportHelp: "以 JSON 文件下载您的资料、预约、消息和通知。",
-    delete: "删除我的账户", deleteHelp: "请求诊所删除您的账户和数据（法律要求保留的记录除外）。",
-    deleteWarn: "确定请求删除账户？诊所会先通过邮件确认，然后才会删除。", deleteNow: "提交删除请求",
-    deletionRequested: "已收到您的请求，诊所会通过邮件确认。", deletionUnavailable: "暂不支持删除请求，请联系诊所。",
+    delete: "删除我的账户", deleteHelp: "请求诊所删除您的账户。管理员确认后，账户将被匿名化并关闭，今后的预约将被取消；过往问诊作为医疗记录保留。",
+    deleteWarn: "确定申请删除账户？诊所确认后，您将无法再登录。", deleteNow: "提交删除请求",
+    deletionPending: "您已于 {date} 申请删除账户，诊所会进行确认。",
+    deletionRequested: "已收到您的请求，诊所会进行确认。", deletionUnavailable: "暂不支持删除请求，请联系诊所。",
   },
   reset: {
     forgotLink: "忘记密码？", forgotTitle: "重置密码", forgotHelp: "请输入账户邮箱，我们会发送一个设置新密码的链接。",
