@@ -4,6 +4,7 @@
 // profile (language that follows the account, a wrong current password
 // said next to its field, sessions signed out elsewhere), my data; and
 // the account screens at 390 px with axe-core.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { axe, fitsWidth, inView, signIn, soft, step } from "./lib.mjs";
 import { ADMIN, client, logLength, newPatient, resetToken } from "./people.mjs";
@@ -13,7 +14,7 @@ const phone = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch:
 
 export async function run(ctx) {
   const { browser, base, shots, STEP, serverLog } = ctx;
-  const c = await browser.newContext(desktop);
+  const c = await browser.newContext({ ...desktop, acceptDownloads: true });
   const p = await c.newPage();
   p.setDefaultTimeout(STEP);
   const { account: pat } = await newPatient(base, "Riley Reset");
@@ -110,6 +111,11 @@ export async function run(ctx) {
       await p.waitForTimeout(300);
       const button = (await p.locator("[data-testid=export-data]").count()) > 0;
       if (button !== (exp.status !== 404)) throw new Error(`export button shown: ${button}, server answered ${exp.status}`);
+      if (button) {
+        const [download] = await Promise.all([p.waitForEvent("download"), p.click("[data-testid=export-data]")]);
+        const data = JSON.parse(readFileSync(await download.path(), "utf8"));
+        if (data.user?.email !== pat.email) throw new Error("the download is not this patient's data");
+      }
     });
 
     await step("profile: signing out everywhere else ends the other session", async () => {
