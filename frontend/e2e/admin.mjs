@@ -29,6 +29,9 @@ export async function run(ctx) {
   const toRead = await book(patApi, alice.user.id, 45, "Follow-up on blood pressure");
   await say(base, patApi.token, toRead.id, ["My readings are 150/95 in the mornings."]);
   await say(base, alice.token, toRead.id, ["Please measure twice a day for a week."]);
+  // A voice call the doctor cancels before it is answered leaves a call line in the room.
+  let called = "";
+  await say(base, alice.token, toRead.id, [{ event: "rtc:invite", data: { media: "audio" } }, { event: "rtc:hangup" }]).catch((e) => (called = e.message));
 
   try {
     await step("admin: signing in lands on the console, with its own navigation only", async () => {
@@ -192,6 +195,14 @@ export async function run(ctx) {
       if (!text.includes("150/95") || !text.includes("twice a day")) throw new Error("messages: " + text.slice(0, 300));
       if (/[0-9a-f]{8}-[0-9a-f]{4}-/.test(text)) throw new Error("raw ids shown: " + text.slice(0, 300));
       await a.screenshot({ path: join(shots, "admin-record.png") });
+    });
+
+    await soft("admin: a record draws a call line with its outcome", async () => {
+      if (called) throw new Error("the test call could not be placed: " + called);
+      const line = a.locator("[data-testid=record-messages] li[data-kind=call]").first();
+      await line.waitFor({ timeout: 5000 });
+      const text = await line.innerText();
+      if (!/Dr\. Alice Chen \(doctor\)/.test(text) || !/Voice call, (cancelled|missed)/.test(text)) throw new Error("call line: " + text);
     });
 
     await soft("admin: a record draws the room's system lines (the clinic's cancellation)", async () => {

@@ -66,7 +66,7 @@ export async function book(patientApi, doctorId, daysAhead, reason) {
   return patientApi.post("/appointments", { doctor_id: doctorId, starts_at: pick.starts_at, reason });
 }
 
-/** say sends chat messages into an appointment's room over the socket, as the contract's clients do. */
+/** say sends chat messages (and call events) into an appointment's room over the socket, as the contract's clients do. */
 export async function say(base, token, appointmentId, texts) {
   const socket = io(base, { auth: { token }, transports: ["websocket"], reconnection: false });
   const ack = (event, payload) =>
@@ -83,7 +83,11 @@ export async function say(base, token, appointmentId, texts) {
       socket.once("connect_error", reject);
     });
     await ack("consultation:join", { appointment_id: appointmentId });
-    for (const text of texts) await ack("chat:send", { appointment_id: appointmentId, client_msg_id: `e2e-${Date.now()}-${Math.random()}`, text });
+    for (const item of texts) {
+      // A string is a chat message; {event, data} any other event of the room (a call).
+      if (typeof item === "string") await ack("chat:send", { appointment_id: appointmentId, client_msg_id: `e2e-${Date.now()}-${Math.random()}`, text: item });
+      else await ack(item.event, { appointment_id: appointmentId, ...(item.data ?? {}) });
+    }
   } finally {
     socket.close();
   }

@@ -149,7 +149,7 @@ export const en = {
       unknownSender: "Someone else",
       sender: { patient: "{name} (patient)", doctor: "{name} (doctor)" },
       call: {
-        completed: "{media}, {duration}", missed: "Missed {media}", declined: "Declined {media}", cancelled: "Cancelled {media}", other: "{media}",
+        completed: "{media}, {duration}", missed: "{media}, missed", declined: "{media}, declined", cancelled: "{media}, cancelled before it was answered", other: "{media}",
       },
       system: { started: "The consultation started.", completed: "The consultation was completed.", cancelled: "The consultation was cancelled.", other: "Consultation event" },
     },

@@ -150,7 +150,7 @@ export const zh: Catalogue = {
       unknownSender: "其他人",
       sender: { patient: "{name}（患者）", doctor: "{name}（医生）" },
       call: {
-        completed: "{media}，{duration}", missed: "未接{media}", declined: "已拒绝{media}", cancelled: "已取消{media}", other: "{media}（通话）",
+        completed: "{media}，{duration}", missed: "{media}，未接听", declined: "{media}，已拒绝", cancelled: "{media}，接听前已取消", other: "{media}（通话）",
       },
       system: { started: "问诊已开始。", completed: "问诊已完成。", cancelled: "问诊已取消。", other: "问诊事件" },
     },
