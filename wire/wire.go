@@ -297,11 +297,13 @@ func NewMessage(m models.Message) Message {
 
 // LastMessage is the newest message of a room, as lists show it.
 type LastMessage struct {
-	Seq       int64     `json:"seq"`
-	Kind      string    `json:"kind"`
-	SenderID  string    `json:"sender_id"`
-	Text      string    `json:"text"`
-	CreatedAt time.Time `json:"created_at"`
+	Seq       int64                `json:"seq"`
+	Kind      string               `json:"kind"`
+	SenderID  string               `json:"sender_id"`
+	Text      string               `json:"text"`
+	Call      *models.CallRecord   `json:"call,omitempty"`
+	System    *models.SystemRecord `json:"system,omitempty"`
+	CreatedAt time.Time            `json:"created_at"`
 }
 
 // NewLastMessage shapes a room's last message (nil for an empty room).
@@ -310,7 +312,7 @@ func NewLastMessage(m *models.Message) *LastMessage {
 		return nil
 	}
 	w := NewMessage(*m)
-	return &LastMessage{Seq: w.Seq, Kind: w.Kind, SenderID: w.SenderID, Text: w.Text, CreatedAt: w.CreatedAt}
+	return &LastMessage{Seq: w.Seq, Kind: w.Kind, SenderID: w.SenderID, Text: w.Text, Call: w.Call, System: w.System, CreatedAt: w.CreatedAt}
 }
 
 // Unread is chat:unread: what a participant has not read in a room.
