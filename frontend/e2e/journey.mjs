@@ -141,6 +141,13 @@ export async function run(ctx) {
     await doctor.waitForSelector("[data-testid=call][data-phase=idle]");
   });
 
+  await step("the call and the start are recorded in the chat, in words", async () => {
+    for (const p of [patient, doctor]) {
+      await p.waitForSelector("[data-testid=call-message][data-outcome=completed]:has-text('Video call · 0:')");
+      await p.waitForSelector(".sys-note:has-text('Consultation started')");
+    }
+  });
+
   await step("the doctor saves a diagnosis, is told so, and the patient's bell shows it", async () => {
     await doctor.fill("textarea[name=summary]", "Exercise-induced asthma is likely. Use the inhaler before exercise.");
     await doctor.click("[data-testid=save-diagnosis]");
