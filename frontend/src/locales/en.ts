@@ -58,6 +58,7 @@ export const en = {
     cancelFailed: "Time off added, but {n} consultations could not be cancelled: {names}.", removed: "Time off removed.",
   },
   room: {
+    uploadsOff: "Files can't be sent in this consultation.",
     title: "Consultation", type: "Write a message…", send: "Send", attach: "Attach a file", older: "Load earlier messages", typing: "{name} is typing…",
     read: "Read", sent: "Sent", sending: "Sending…", queued: "Waiting for the connection", limited: "Sending too fast; trying again in {n} s",
     refused: "Not sent: {reason}", retry: "Retry", online: "online", offline: "offline", unknown: "status unknown while you are offline",
@@ -76,6 +77,19 @@ export const en = {
     pasted: "pasted image",
   },
   call: {
+    calling: "Calling {name}…", connecting: "Connecting…", reconnecting: "Reconnecting…", peerAway: "{name} is reconnecting…",
+    with: "Call with {name}", theyMuted: "Their microphone is off", theirCameraOff: "Their camera is off", youMuted: "Your microphone is off",
+    noCamera: "Your camera could not be used; you are heard, not seen.", noMedia: "Your camera and microphone could not be used; you can see and hear, not be heard.",
+    back: "Back to the call", devices: "Camera and microphone", fullscreen: "Full screen", exitFullscreen: "Leave full screen", cancel: "Cancel the call",
+    microphone: "Microphone", camera: "Camera", deviceN: "Device {n}", micLevel: "Microphone level", incomingTitle: "{name} is calling",
+    incomingBody: "Incoming {media}", checkDevices: "Check camera and microphone first", missedFrom: "Missed {media} from {name}",
+    precallTitle: "{media} with {name}", notNow: "Cancel", start: "Call now", view: "Show", showVideo: "Video", showChat: "Chat",
+    mediaName: { audio: "voice call", video: "video call" },
+    end: {
+      declined: "{name} declined the call.", noAnswer: "No answer from {name}.", ended: "Call ended.", lost: "The call ended: the connection was lost.",
+      busy: "A call is already in progress.", media: "Your camera or microphone could not be used. Check the browser's permission.",
+      failed: "The call could not be started. Please try again.", cancelled: "Call cancelled.", elsewhere: "The call was ended on another device.",
+    },
     audio: "Voice call", video: "Video call", incoming: "{name} is calling ({media})", accept: "Accept", reject: "Decline", hangup: "Hang up",
     mute: "Mute", unmute: "Unmute", cameraOff: "Camera off", cameraOn: "Camera on", ringing: "Ringing…", active: "In call", ended: "Call ended",
     emailTaken: "An account with this email exists already. Sign in instead, or use another address.",
@@ -89,6 +103,10 @@ export const en = {
     other: { audio: "Audio call", video: "Video call" },
     system: { started: "Consultation started", completed: "Consultation completed", cancelled: "Consultation cancelled", other: "Consultation updated" },
     preview: { call: "Call", system: "Consultation update", attachment: "File: {name}" },
+  },
+  unread: { from: "New message from {name}", count: "{n} unread messages", badge: "{n} unread", mine: "You: {text}" },
+  notify: {
+    ask: "Be told about calls and messages while this tab is in the background?", enable: "Turn on notifications", later: "Not now",
   },
   bell: { title: "Notifications", empty: "You're all caught up.", markAll: "Mark all read", unread: "{n} unread", close: "Close notifications" },
   specialty: { cardiology: "Cardiology", dermatology: "Dermatology", general_practice: "General practice", pediatrics: "Pediatrics", psychiatry: "Psychiatry", neurology: "Neurology" },

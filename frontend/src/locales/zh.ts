@@ -59,6 +59,7 @@ export const zh: Catalogue = {
     cancelFailed: "休假已添加，但有 {n} 个问诊未能取消：{names}。", removed: "休假已删除。",
   },
   room: {
+    uploadsOff: "此问诊不能发送文件。",
     title: "诊室", type: "输入消息…", send: "发送", attach: "添加附件", older: "加载更早的消息", typing: "{name} 正在输入…",
     read: "已读", sent: "已发送", sending: "发送中…", queued: "等待连接", limited: "发送过快，{n} 秒后重试",
     refused: "未发送：{reason}", retry: "重试", online: "在线", offline: "离线", unknown: "您离线时无法得知对方状态",
@@ -77,6 +78,19 @@ export const zh: Catalogue = {
     pasted: "粘贴的图片",
   },
   call: {
+    calling: "正在呼叫 {name}…", connecting: "正在连接…", reconnecting: "正在重新连接…", peerAway: "{name} 正在重新连接…",
+    with: "与 {name} 的通话", theyMuted: "对方已静音", theirCameraOff: "对方已关闭摄像头", youMuted: "您已静音",
+    noCamera: "无法使用您的摄像头；对方能听到您，但看不到您。", noMedia: "无法使用您的摄像头和麦克风；您能看到和听到对方，但对方听不到您。",
+    back: "返回通话", devices: "摄像头和麦克风", fullscreen: "全屏", exitFullscreen: "退出全屏", cancel: "取消呼叫",
+    microphone: "麦克风", camera: "摄像头", deviceN: "设备 {n}", micLevel: "麦克风音量", incomingTitle: "{name} 来电",
+    incomingBody: "{media}来电", checkDevices: "先检查摄像头和麦克风", missedFrom: "{name} 的未接{media}",
+    precallTitle: "与 {name} {media}", notNow: "取消", start: "立即呼叫", view: "显示", showVideo: "视频", showChat: "聊天",
+    mediaName: { audio: "语音通话", video: "视频通话" },
+    end: {
+      declined: "{name} 拒绝了通话。", noAnswer: "{name} 未接听。", ended: "通话已结束。", lost: "通话已结束：连接中断。",
+      busy: "已有通话正在进行。", media: "无法使用您的摄像头或麦克风，请检查浏览器权限。",
+      failed: "无法发起通话，请重试。", cancelled: "通话已取消。", elsewhere: "通话已在另一台设备上结束。",
+    },
     audio: "语音通话", video: "视频通话", incoming: "{name} 来电（{media}）", accept: "接听", reject: "拒绝", hangup: "挂断",
     mute: "静音", unmute: "取消静音", cameraOff: "关闭摄像头", cameraOn: "打开摄像头", ringing: "正在呼叫…", active: "通话中", ended: "通话已结束",
     emailTaken: "该邮箱已注册。请直接登录，或换一个邮箱。",
@@ -90,6 +104,10 @@ export const zh: Catalogue = {
     other: { audio: "语音通话", video: "视频通话" },
     system: { started: "问诊已开始", completed: "问诊已完成", cancelled: "问诊已取消", other: "问诊已更新" },
     preview: { call: "通话", system: "问诊动态", attachment: "文件：{name}" },
+  },
+  unread: { from: "{name} 发来新消息", count: "{n} 条未读消息", badge: "{n} 条未读", mine: "我：{text}" },
+  notify: {
+    ask: "在此标签页位于后台时接收通话和消息提醒吗？", enable: "开启通知", later: "以后再说",
   },
   bell: { title: "通知", empty: "没有新通知。", markAll: "全部已读", unread: "{n} 条未读", close: "关闭通知" },
   specialty: { cardiology: "心内科", dermatology: "皮肤科", general_practice: "全科", pediatrics: "儿科", psychiatry: "精神科", neurology: "神经内科" },
