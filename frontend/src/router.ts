@@ -1,6 +1,7 @@
 import { createRouter, createWebHistory } from "vue-router";
 import { hadSession, useAuth } from "@/stores/auth";
 import { i18n } from "@/i18n";
+import { useUnread } from "@/stores/unread";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -42,7 +43,9 @@ export function pageTitle(): string {
   const route = router.currentRoute.value;
   let key = route.meta.title;
   if (key === "appointments" && useAuth().role === "doctor") key = "agenda";
-  return key ? `${t("title." + key)} · ${t("app.name")}` : t("app.name");
+  const n = useUnread().total;
+  const title = key ? `${t("title." + key)} · ${t("app.name")}` : t("app.name");
+  return n > 0 ? `(${n}) ${title}` : title;
 }
 
 router.afterEach(() => {
