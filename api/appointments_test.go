@@ -412,6 +412,30 @@ func TestDoctorDirectory(t *testing.T) {
 	}
 	c.do("GET", "/api/v1/doctors/"+c.doctor.ID, "", nil).must(t, 200)
 	c.do("GET", "/api/v1/doctors/"+c.patient.ID, "", nil).must(t, 404)
+
+	// The clinic sets a doctor's fee (minor units of an ISO 4217 currency);
+	// patients see it. Bad ones change nothing.
+	if d := c.do("GET", "/api/v1/doctors/"+c.doctor.ID, "", nil).must(t, 200).Body["fee"].(map[string]any); d["amount"] != 0.0 {
+		t.Fatalf("default fee %v, want free", d)
+	}
+	for body, field := range map[string]string{`{"fee":{"amount":-1,"currency":"EUR"}}`: "fee.amount", `{"fee":{"amount":5000,"currency":"EURO"}}`: "fee.currency",
+		`{"fee":{"amount":5000}}`: "fee.currency"} {
+		if r := c.do("PATCH", "/api/v1/admin/users/"+c.doctor.ID, c.adminTok, body); r.Status != 422 || r.Fields()[field] == nil {
+			t.Fatalf("%s: %d %s", body, r.Status, r.Raw)
+		}
+	}
+	c.do("PATCH", "/api/v1/admin/users/"+c.patient.ID, c.adminTok, `{"fee":{"amount":5000,"currency":"EUR"}}`).must(t, 422)
+	c.do("PATCH", "/api/v1/admin/users/"+c.doctor.ID, c.docTok, `{"fee":{"amount":0,"currency":"EUR"}}`).must(t, 403)
+	u := c.do("PATCH", "/api/v1/admin/users/"+c.doctor.ID, c.adminTok, `{"fee":{"amount":4500,"currency":"chf"}}`).must(t, 200)
+	if f := u.Body["user"].(map[string]any)["doctor"].(map[string]any)["fee"].(map[string]any); f["amount"] != 4500.0 || f["currency"] != "CHF" {
+		t.Fatalf("fee after setting: %s", u.Raw)
+	}
+	c.do("GET", "/api/v1/doctors", "", nil).must(t, 200).decode(t, &l)
+	for _, d := range l.Items {
+		if d.ID == c.doctor.ID && (d.Fee.Amount != 4500 || d.Fee.Currency != "CHF") {
+			t.Fatalf("the directory shows %+v", d.Fee)
+		}
+	}
 	c.do("DELETE", "/api/v1/doctors/me/time-off/unknown", c.docTok, nil).must(t, 404)
 }
 

@@ -36,6 +36,15 @@ type CallState struct {
 	// the call (for reaching their devices).
 	PatientID string
 	DoctorID  string
+	// CallerName is set by RingingFor.
+	CallerName string
+}
+
+// EndsWhenAbsent reports whether userID leaving the room for good ends the
+// call: a running call, or a ringing one they placed. A callee away from
+// the room is normal while it rings (it rings on every screen).
+func (cs CallState) EndsWhenAbsent(userID string) bool {
+	return cs.State == CallActive || (cs.State == CallRinging && cs.CallerID == userID)
 }
 
 // Callee is the participant the caller called.
@@ -118,9 +127,14 @@ type CallService interface {
 	Current(ctx context.Context, actor Actor, appointmentID string) (CallState, error)
 	// ExpireRinging ends callID if it still rings past its deadline.
 	ExpireRinging(ctx context.Context, appointmentID, callID string) (bool, error)
-	// EndIfAbsent ends the room's call on behalf of a participant whose
-	// devices all left (the caller waited the grace period).
-	EndIfAbsent(ctx context.Context, appointmentID, userID string) (CallState, bool, error)
+	// EndIfAbsent ends call callID on behalf of a participant whose devices
+	// all left the room (the caller waited the grace period), if their
+	// absence ends it (see EndsWhenAbsent).
+	EndIfAbsent(ctx context.Context, appointmentID, userID, callID string) (CallState, bool, error)
+	// RingingFor returns the calls ringing for the actor (as the callee),
+	// each with its caller's name: a device that connects while one rings
+	// rings too.
+	RingingFor(ctx context.Context, actor Actor) ([]CallState, error)
 	// InCall reports whether the actor takes part in a ringing or active call.
 	InCall(ctx context.Context, actor Actor) (bool, error)
 }

@@ -43,7 +43,15 @@ type DoctorProfile struct {
 	UserID    string
 	Specialty string
 	Bio       string
+	Fee       Fee
 	UpdatedAt time.Time
+}
+
+// Fee is a consultation's price in minor units (cents) of an ISO 4217
+// currency; 0 is free.
+type Fee struct {
+	Amount   int64  `field:"amount" validate:"gte=0,lte=100000000"`
+	Currency string `field:"currency" validate:"required,iso4217"`
 }
 
 // Actor is who performs an operation, as established by authentication.
@@ -106,6 +114,8 @@ type AdminUpdateUserInput struct {
 	Disabled  *bool   `field:"disabled"`
 	Specialty *string `field:"specialty" validate:"omitempty,utf8,min=1,max=80"`
 	Bio       *string `field:"bio" validate:"omitempty,utf8,max=2000"`
+	// Fee is the doctor's consultation fee (set by the clinic).
+	Fee *Fee `field:"fee" validate:"omitempty"`
 }
 
 // UserFilter narrows an admin's user list.

@@ -91,6 +91,8 @@ func describeRule(fe validator.FieldError) string {
 		return "must be an IANA time zone such as Europe/Berlin"
 	case "hhmm":
 		return "must be a time of day as HH:MM"
+	case "iso4217":
+		return "must be an ISO 4217 currency code such as EUR"
 	case "uuid", "uuid4":
 		return "must be an id"
 	case "gte":

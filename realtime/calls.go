@@ -28,6 +28,13 @@ func (sess *session) callKnown(appointmentID string) bool {
 	return ok
 }
 
+// knownCall returns the call the session knows in the room ("" if none).
+func (sess *session) knownCall(appointmentID string) string {
+	sess.mu.Lock()
+	defer sess.mu.Unlock()
+	return sess.calls[appointmentID]
+}
+
 func (sess *session) callStarted(appointmentID, callID string) {
 	sess.mu.Lock()
 	defer sess.mu.Unlock()

@@ -223,7 +223,7 @@ func (s *Server) onDisconnecting(sock *socket.Socket, sess *session) {
 			if !s.userInRoom(ctx, r, sess.actor.UserID) {
 				id := strings.TrimPrefix(string(r), "appt:")
 				s.io.To(r).Emit("consultation:presence", presence(id, sess.actor.UserID, false))
-				s.endCallIfGone(r, id, sess.actor.UserID)
+				s.endCallIfGone(r, id, sess.actor.UserID, sess.knownCall(id))
 			}
 		}
 	}()

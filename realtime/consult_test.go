@@ -88,7 +88,7 @@ func TestMissedCallIsRecordedAndCounted(t *testing.T) {
 	}
 	u := next(t, doctorElsewhere, "chat:unread")
 	last, _ := u["last_message"].(map[string]any)
-	if u["appointment_id"] != id || u["unread_count"] != 1.0 || last["kind"] != "call" || last["seq"] != m["seq"] {
+	if call, _ := last["call"].(map[string]any); u["appointment_id"] != id || u["unread_count"] != 1.0 || last["kind"] != "call" || last["seq"] != m["seq"] || call["outcome"] != "missed" {
 		t.Fatalf("chat:unread %v after a missed call (message %v)", u, m)
 	}
 }
@@ -159,4 +159,48 @@ func TestRejoinDuringACall(t *testing.T) {
 	if join := mustOK(t, doctor, "consultation:join", map[string]any{"appointment_id": id}); join.Raw["call"] != nil {
 		t.Fatalf("join answer of an idle room: call = %v", join.Raw["call"])
 	}
+}
+
+// A device leaving the room ends only a call it knew of, and only one its
+// user's absence ends: a call that starts ringing after the callee's
+// device left (a reload of another screen) keeps ringing past the grace.
+func TestALeaveDoesNotEndALaterCall(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t), func(o *realtime.Options) { o.CallGrace = 400 * time.Millisecond })
+	c := r.people(models.StatusBooked)
+	id := c.Appt.ID
+	patient := r.dial(c.PatientT)
+	mustOK(t, patient, "consultation:join", map[string]any{"appointment_id": id})
+	doctorTab := r.dial(c.DoctorT)
+	mustOK(t, doctorTab, "consultation:join", map[string]any{"appointment_id": id})
+	doctorPhone := r.dial(c.DoctorT) // on the agenda
+	_ = doctorTab.Abort()            // the doctor's room tab goes away
+
+	mustOK(t, patient, "rtc:invite", map[string]any{"appointment_id": id, "media": "video"})
+	next(t, doctorPhone, "rtc:invite")
+	time.Sleep(900 * time.Millisecond) // past the grace of the tab that left
+	if n := doctorPhone.Count("rtc:hangup") + patient.Count("rtc:hangup"); n != 0 {
+		t.Fatalf("the ringing call was ended by an earlier departure (%d hangups)", n)
+	}
+	mustOK(t, doctorPhone, "rtc:accept", map[string]any{"appointment_id": id})
+}
+
+// A device that connects while a call rings for its user (a reload) rings
+// too; one that connects after the ring ended does not.
+func TestADeviceConnectingDuringTheRingRings(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t))
+	c := r.people(models.StatusBooked)
+	id := c.Appt.ID
+	patient := r.dial(c.PatientT)
+	mustOK(t, patient, "consultation:join", map[string]any{"appointment_id": id})
+	inv := mustOK(t, patient, "rtc:invite", map[string]any{"appointment_id": id, "media": "audio"})
+
+	reloaded := r.dial(c.DoctorT)
+	got := next(t, reloaded, "rtc:invite")
+	if got["call_id"] != inv.Raw["call_id"] || got["from_name"] != c.Patient.Name || got["media"] != "audio" || got["appointment_id"] != id {
+		t.Fatalf("the reloaded screen was rung with %v", got)
+	}
+	// The caller's own new device does not ring.
+	noneOf(t, r.dial(c.PatientT), "rtc:invite", "the caller's new device")
+	mustOK(t, reloaded, "rtc:reject", map[string]any{"appointment_id": id})
+	noneOf(t, r.dial(c.DoctorT), "rtc:invite", "a screen opened after the call ended")
 }

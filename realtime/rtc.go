@@ -154,6 +154,26 @@ func (s *Server) expireRinging(cs models.CallState) {
 	}
 }
 
+// ringAgain rings a device that connects while a call rings for its user
+// (a reload, or a screen opened during the ring): it gets the invite the
+// user's other devices got.
+func (s *Server) ringAgain(sock *socket.Socket, sess *session) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	calls, err := s.svc.Calls.RingingFor(ctx, sess.actor)
+	if err != nil {
+		s.log.Warn("ringing calls look-up failed", "user_id", sess.actor.UserID, "err", err)
+		return
+	}
+	for _, cs := range calls {
+		if !sock.Connected() {
+			return
+		}
+		_ = sock.Emit("rtc:invite", rawJSON(wire.Signal{AppointmentID: cs.AppointmentID, CallID: cs.CallID, Media: cs.Media,
+			FromUserID: cs.CallerID, FromName: cs.CallerName}))
+	}
+}
+
 // callEvent sends a change of a call to every device of the given users
 // (one broadcast per user room: see OnEvent), except one socket.
 func (s *Server) callEvent(users []string, except socket.SocketId, event string, sig wire.Signal) {
@@ -169,16 +189,20 @@ func (s *Server) callEvent(users []string, except socket.SocketId, event string,
 	})
 }
 
-// endCallIfGone ends the room's call when userID has not come back to the
-// room within the grace period after their last device left.
-func (s *Server) endCallIfGone(room socket.Room, appointmentID, userID string) {
+// endCallIfGone ends callID (the call the leaving device knew of) when
+// userID has not come back to the room within the grace period after their
+// last device left, if their absence ends it.
+func (s *Server) endCallIfGone(room socket.Room, appointmentID, userID, callID string) {
+	if callID == "" {
+		return // the device knew of no call: nothing of theirs to end
+	}
 	time.AfterFunc(s.opts.CallGrace, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if s.userInRoom(ctx, room, userID) {
 			return
 		}
-		cs, ended, err := s.svc.Calls.EndIfAbsent(ctx, appointmentID, userID)
+		cs, ended, err := s.svc.Calls.EndIfAbsent(ctx, appointmentID, userID, callID)
 		if err != nil {
 			s.log.Error("end call after disconnect", "appointment_id", appointmentID, "err", err)
 			return

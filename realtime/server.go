@@ -383,4 +383,5 @@ func (s *Server) onConnection(sock *socket.Socket) {
 	}
 	// Every listener is in place: let the client's first events through.
 	s.gate.open(sock)
+	go s.ringAgain(sock, sess)
 }

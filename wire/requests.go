@@ -86,11 +86,22 @@ type AdminUpdateUserRequest struct {
 	Disabled  *bool        `json:"disabled"`
 	Specialty *string      `json:"specialty"`
 	Bio       *string      `json:"bio"`
+	Fee       *Fee         `json:"fee"`
+}
+
+// Fee is a price: minor units of an ISO 4217 currency.
+type Fee struct {
+	Amount   int64  `json:"amount"`
+	Currency string `json:"currency"`
 }
 
 // Input converts the request.
 func (r AdminUpdateUserRequest) Input() models.AdminUpdateUserInput {
-	return models.AdminUpdateUserInput(r)
+	in := models.AdminUpdateUserInput{Name: r.Name, Role: r.Role, Disabled: r.Disabled, Specialty: r.Specialty, Bio: r.Bio}
+	if r.Fee != nil {
+		in.Fee = &models.Fee{Amount: r.Fee.Amount, Currency: r.Fee.Currency}
+	}
+	return in
 }
 
 // ScheduleRequest is PUT /doctors/me/schedule.

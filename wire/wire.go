@@ -68,6 +68,7 @@ type User struct {
 type DoctorProfile struct {
 	Specialty string `json:"specialty"`
 	Bio       string `json:"bio"`
+	Fee       Fee    `json:"fee"`
 }
 
 // NewUser shapes a user.
@@ -75,7 +76,7 @@ func NewUser(u models.User) User {
 	d := User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, TimeZone: u.TimeZone, Locale: models.LocaleOr(u.Locale), EmailNotifications: u.EmailNotifications, Disabled: u.Disabled,
 		DeletionRequestedAt: u.DeletionRequestedAt, AnonymisedAt: u.AnonymisedAt, CreatedAt: u.CreatedAt.UTC()}
 	if u.Doctor != nil {
-		d.Doctor = &DoctorProfile{Specialty: u.Doctor.Specialty, Bio: u.Doctor.Bio}
+		d.Doctor = &DoctorProfile{Specialty: u.Doctor.Specialty, Bio: u.Doctor.Bio, Fee: Fee{Amount: u.Doctor.Fee.Amount, Currency: u.Doctor.Fee.Currency}}
 	}
 	return d
 }
@@ -119,6 +120,7 @@ type Doctor struct {
 	Name        string `json:"name"`
 	Specialty   string `json:"specialty"`
 	Bio         string `json:"bio"`
+	Fee         Fee    `json:"fee"`
 	TimeZone    string `json:"time_zone"`
 	SlotMinutes int    `json:"slot_minutes"`
 }
@@ -128,6 +130,7 @@ func NewDoctor(d models.Doctor) Doctor {
 	out := Doctor{ID: d.ID, Name: d.Name, TimeZone: d.ScheduleTimeZone, SlotMinutes: d.SlotMinutes}
 	if d.User.Doctor != nil {
 		out.Specialty, out.Bio = d.User.Doctor.Specialty, d.User.Doctor.Bio
+		out.Fee = Fee{Amount: d.User.Doctor.Fee.Amount, Currency: d.User.Doctor.Fee.Currency}
 	}
 	return out
 }
@@ -297,11 +300,13 @@ func NewMessage(m models.Message) Message {
 
 // LastMessage is the newest message of a room, as lists show it.
 type LastMessage struct {
-	Seq       int64     `json:"seq"`
-	Kind      string    `json:"kind"`
-	SenderID  string    `json:"sender_id"`
-	Text      string    `json:"text"`
-	CreatedAt time.Time `json:"created_at"`
+	Seq       int64                `json:"seq"`
+	Kind      string               `json:"kind"`
+	SenderID  string               `json:"sender_id"`
+	Text      string               `json:"text"`
+	Call      *models.CallRecord   `json:"call,omitempty"`
+	System    *models.SystemRecord `json:"system,omitempty"`
+	CreatedAt time.Time            `json:"created_at"`
 }
 
 // NewLastMessage shapes a room's last message (nil for an empty room).
@@ -310,7 +315,7 @@ func NewLastMessage(m *models.Message) *LastMessage {
 		return nil
 	}
 	w := NewMessage(*m)
-	return &LastMessage{Seq: w.Seq, Kind: w.Kind, SenderID: w.SenderID, Text: w.Text, CreatedAt: w.CreatedAt}
+	return &LastMessage{Seq: w.Seq, Kind: w.Kind, SenderID: w.SenderID, Text: w.Text, Call: w.Call, System: w.System, CreatedAt: w.CreatedAt}
 }
 
 // Unread is chat:unread: what a participant has not read in a room.

@@ -236,6 +236,14 @@ export async function run(ctx) {
       await a.locator("[data-testid=audit-entries] li[data-action='user.create']").first().waitFor();
       if (await a.locator("[data-testid=audit-entries] li", { hasText: reason }).count()) throw new Error("the filter kept the read");
       if (await a.locator("[data-testid=audit-entries] li:not([data-action='user.create'])").count()) throw new Error("other actions under the user.create filter");
+      // By who: the patient's own actions only.
+      await a.selectOption("select[name=action]", "");
+      await a.fill("input[name=actor]", pat.email);
+      await a.click("[data-testid=apply]");
+      await a.locator("[data-testid=audit-entries] li[data-action='appointment.book']").first().waitFor();
+      const by = await a.locator("[data-testid=audit-entries] li").evaluateAll((els) => els.map((e) => e.innerText));
+      if (by.some((x) => !x.includes(`By ${pat.name}`))) throw new Error("entries of others under the actor filter: " + by.find((x) => !x.includes(pat.name)));
+      await a.fill("input[name=actor]", "");
       await a.screenshot({ path: join(shots, "admin-audit.png") });
     });
 

@@ -128,7 +128,11 @@ export async function run(ctx) {
 
   await step("a video call connects both pages with remote video playing", async () => {
     await patient.click("[data-testid=call-video]");
-    await doctor.click("[data-testid=accept]");
+    // The device check comes first: a preview and a microphone level.
+    await patient.waitForSelector("[data-testid=precall] [data-testid=preview-video]");
+    await patient.waitForFunction(() => document.querySelector("[data-testid=preview-video]")?.readyState >= 2);
+    await patient.click("[data-testid=precall-start]");
+    await doctor.click("[data-testid=incoming-call] [data-testid=accept]");
     for (const p of [patient, doctor]) {
       await p.waitForSelector("[data-testid=call][data-peer-state=connected]");
       await p.waitForFunction(() => {
@@ -136,9 +140,18 @@ export async function run(ctx) {
         return v && v.readyState >= 2 && v.videoWidth > 0 && !v.paused && v.currentTime > 0;
       });
     }
+    await soft("axe: a consultation room in a call has no serious or critical violations", () => axe(doctor, "room in a call"));
     await doctor.screenshot({ path: join(shots, "video-call.png") });
     await patient.click("[data-testid=hangup]");
-    await doctor.waitForSelector("[data-testid=call][data-phase=idle]");
+    await doctor.waitForSelector("[data-testid=call-ended][data-reason=ended]");
+    await patient.waitForSelector("[data-testid=call]", { state: "detached" });
+  });
+
+  await step("the call and the start are recorded in the chat, in words", async () => {
+    for (const p of [patient, doctor]) {
+      await p.waitForSelector("[data-testid=call-message][data-outcome=completed]:has-text('Video call · 0:')");
+      await p.waitForSelector(".sys-note:has-text('Consultation started')");
+    }
   });
 
   await step("the doctor saves a diagnosis, is told so, and the patient's bell shows it", async () => {

@@ -5,7 +5,9 @@
 //   npm run build && npm run test:e2e
 //
 // The suites run in order on one server and one browser: journey.mjs (the
-// main path: register, book, chat, call, diagnose), chat.mjs (offline,
+// main path: register, book, chat, call, diagnose), calls.mjs (a call
+// ringing on another screen, surviving navigation and a reload, declined
+// and missed calls, unread badges), chat.mjs (offline,
 // outbox, long text, links, images), desk.mjs (the doctor's day, start
 // window, time off over bookings, schedule errors) and phone.mjs (every
 // main screen at 390×844, with axe-core on each).
@@ -23,6 +25,7 @@ import { chromium } from "playwright-core";
 import { results } from "./lib.mjs";
 import * as journey from "./journey.mjs";
 import * as chat from "./chat.mjs";
+import * as calls from "./calls.mjs";
 import * as desk from "./desk.mjs";
 import * as phone from "./phone.mjs";
 import * as admin from "./admin.mjs";
@@ -92,6 +95,11 @@ const server = spawn(bin, ["serve"], {
     // by the suites; only warnings and errors are printed (see serverLog).
     LOG_LEVEL: "info",
     PUBLIC_URL: base,
+    // A short ring, so that the missed-call check does not wait 45 s.
+    CALL_RING_TIMEOUT: "6s",
+    // A reload rejoins well within this; a shorter grace keeps an earlier
+    // disconnect from reaching into the later checks.
+    CALL_DISCONNECT_GRACE: "8s",
   },
   stdio: ["ignore", "pipe", "pipe"],
 });
@@ -150,7 +158,11 @@ async function run() {
   });
   const t0 = Date.now();
   const ctx = { browser, base, shots, STEP, serverLog };
-  for (const suite of [journey, chat, desk, phone, admin, account]) {
+  // E2E_ONLY=journey,calls runs some suites (each needs the ones before it).
+  const all = { journey, calls, chat, desk, phone, admin, account };
+  const only = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(",")) : null;
+  for (const [name, suite] of Object.entries(all)) {
+    if (only && !only.has(name)) continue;
     await suite.run(ctx);
   }
   console.log(`browser suites took ${Math.round((Date.now() - t0) / 1000)} s`);

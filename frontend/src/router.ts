@@ -2,6 +2,7 @@ import { createRouter, createWebHistory } from "vue-router";
 import { hadSession, useAuth } from "@/stores/auth";
 import { i18n } from "@/i18n";
 import { accountRoutes, adminRoutes, clinicalRoutes } from "@/routes-admin";
+import { useUnread } from "@/stores/unread";
 
 declare module "vue-router" {
   interface RouteMeta {
@@ -46,7 +47,9 @@ export function pageTitle(): string {
   const route = router.currentRoute.value;
   let key = route.meta.title;
   if (key === "appointments" && useAuth().role === "doctor") key = "agenda";
-  return key ? `${t(key.includes(".") ? key : "title." + key)} · ${t("app.name")}` : t("app.name");
+  const n = useUnread().total;
+  const title = key ? `${t(key.includes(".") ? key : "title." + key)} · ${t("app.name")}` : t("app.name");
+  return n > 0 ? `(${n}) ${title}` : title;
 }
 
 router.afterEach(() => {

@@ -204,13 +204,17 @@ func (c *Calls) ExpireRinging(ctx context.Context, appointmentID, callID string)
 
 // EndIfAbsent ends the room's call on behalf of a participant who left
 // (the caller checked that they did not come back in time).
-func (c *Calls) EndIfAbsent(ctx context.Context, appointmentID, userID string) (models.CallState, bool, error) {
+func (c *Calls) EndIfAbsent(ctx context.Context, appointmentID, userID, callID string) (models.CallState, bool, error) {
 	cs, err := c.current(ctx, appointmentID)
 	if models.ErrorCode(err) == models.ENOTFOUND {
 		return models.CallState{}, false, nil
 	}
 	if err != nil {
 		return models.CallState{}, false, err
+	}
+	if cs.CallID != callID || !cs.EndsWhenAbsent(userID) {
+		// Another call by now, or one their absence does not end.
+		return models.CallState{}, false, nil
 	}
 	a, err := loadBare(ctx, c.db, appointmentID)
 	if err != nil {
@@ -259,4 +263,35 @@ func (c *Calls) current(ctx context.Context, appointmentID string) (models.CallS
 		return models.CallState{}, err
 	}
 	return cs.toModel(), nil
+}
+
+// RingingFor returns the calls ringing for the actor as the callee.
+func (c *Calls) RingingFor(ctx context.Context, actor models.Actor) ([]models.CallState, error) {
+	var rows []struct {
+		AppointmentID string
+		CallID        string
+		CallerID      string
+		Media         string
+		RingDeadline  time.Time
+		PatientID     string
+		DoctorID      string
+		CallerName    string
+	}
+	err := c.db.WithContext(ctx).Table("call_states").
+		Select("call_states.appointment_id, call_states.call_id, call_states.caller_id, call_states.media, call_states.ring_deadline, "+
+			"a.patient_id, a.doctor_id, u.name AS caller_name").
+		Joins("JOIN appointments a ON a.id = call_states.appointment_id").
+		Joins("JOIN users u ON u.id = call_states.caller_id").
+		Where("call_states.state = ? AND call_states.ring_deadline > ? AND (a.patient_id = ? OR a.doctor_id = ?) AND call_states.caller_id <> ?",
+			models.CallRinging, c.clock.Now().UTC(), actor.UserID, actor.UserID, actor.UserID).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make([]models.CallState, len(rows))
+	for i, r := range rows {
+		out[i] = models.CallState{AppointmentID: r.AppointmentID, CallID: r.CallID, State: models.CallRinging, CallerID: r.CallerID,
+			Media: r.Media, RingDeadline: r.RingDeadline.UTC(), PatientID: r.PatientID, DoctorID: r.DoctorID, CallerName: r.CallerName}
+	}
+	return out, nil
 }

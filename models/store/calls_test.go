@@ -194,31 +194,39 @@ func TestCallRingTimeout(t *testing.T) {
 func TestCallEndIfAbsent(t *testing.T) {
 	chatEachDriver(t, nil, func(t *testing.T, f *apptFixture, a models.Appointment) {
 		ctx, p := t.Context(), f.p
-		if cs, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.patient.ID); err != nil || ok || cs.CallID != "" {
+		if cs, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.patient.ID, "no-call"); err != nil || ok || cs.CallID != "" {
 			t.Fatalf("end without a call: %+v, %v, %v", cs, ok, err)
 		}
-		if _, ok, err := p.Calls.EndIfAbsent(ctx, "no-such-room", f.patient.ID); err != nil || ok {
+		if _, ok, err := p.Calls.EndIfAbsent(ctx, "no-such-room", f.patient.ID, "no-call"); err != nil || ok {
 			t.Fatalf("end in an unknown room: %v, %v", ok, err)
 		}
 		call := callsRinging(t, f, f.patient, a.ID, "video")
+		// While it rings the callee may be anywhere: their absence ends nothing.
+		if _, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.doctor.ID, call.CallID); err != nil || ok {
+			t.Fatalf("a ringing call ended for the absent callee: %v, %v", ok, err)
+		}
 		if _, err := p.Calls.Accept(ctx, apptActor(f.doctor), a.ID); err != nil {
 			t.Fatal(err)
 		}
+		// Nor does the absence of someone known of an earlier call.
+		if _, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.doctor.ID, "an-earlier-call"); err != nil || ok {
+			t.Fatalf("a call ended for a departure from an earlier one: %v, %v", ok, err)
+		}
 		// Someone who is not in the room cannot end it.
 		for _, id := range []string{f.patient2.ID, f.admin.ID, ""} {
-			if _, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, id); err != nil || ok {
+			if _, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, id, call.CallID); err != nil || ok {
 				t.Fatalf("end for %q: %v, %v; want false", id, ok, err)
 			}
 		}
 		if _, err := p.Calls.Current(ctx, apptActor(f.doctor), a.ID); err != nil {
 			t.Fatalf("call ended by a non-participant: %v", err)
 		}
-		cs, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.doctor.ID)
+		cs, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.doctor.ID, call.CallID)
 		if err != nil || !ok || cs.CallID != call.CallID || cs.State != models.CallActive {
 			t.Fatalf("end for the absent doctor: %+v, %v, %v", cs, ok, err)
 		}
 		callsWantIdle(t, f, a.ID)
-		if _, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.doctor.ID); err != nil || ok {
+		if _, ok, err := p.Calls.EndIfAbsent(ctx, a.ID, f.doctor.ID, call.CallID); err != nil || ok {
 			t.Fatalf("end twice: %v, %v", ok, err)
 		}
 	})
@@ -295,7 +303,7 @@ func TestCallsDatabaseOutageIsUnavailable(t *testing.T) {
 			"reject":         func() error { _, err := p.Calls.Reject(ctx, apptActor(f.doctor), a.ID); return err },
 			"current":        func() error { _, err := p.Calls.Current(ctx, apptActor(f.doctor2), a.ID); return err },
 			"expire":         func() error { _, err := p.Calls.ExpireRinging(ctx, a.ID, call.CallID); return err },
-			"end_if_absent":  func() error { _, _, err := p.Calls.EndIfAbsent(ctx, a.ID, f.patient.ID); return err },
+			"end_if_absent":  func() error { _, _, err := p.Calls.EndIfAbsent(ctx, a.ID, f.patient.ID, "c"); return err },
 		}
 		storeMustBeUnavailable(t, calls)
 	})

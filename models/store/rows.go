@@ -56,16 +56,19 @@ func (r *userRow) party() *models.Party {
 }
 
 type doctorProfileRow struct {
-	UserID    string `gorm:"primaryKey"`
-	Specialty string
-	Bio       string
-	UpdatedAt time.Time
+	UserID      string `gorm:"primaryKey"`
+	Specialty   string
+	Bio         string
+	FeeAmount   int64
+	FeeCurrency string `gorm:"default:EUR"`
+	UpdatedAt   time.Time
 }
 
 func (doctorProfileRow) TableName() string { return "doctor_profiles" }
 
 func (r doctorProfileRow) toModel() models.DoctorProfile {
-	return models.DoctorProfile{UserID: r.UserID, Specialty: r.Specialty, Bio: r.Bio, UpdatedAt: r.UpdatedAt.UTC()}
+	return models.DoctorProfile{UserID: r.UserID, Specialty: r.Specialty, Bio: r.Bio, Fee: models.Fee{Amount: r.FeeAmount, Currency: r.FeeCurrency},
+		UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 type refreshTokenRow struct {

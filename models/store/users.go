@@ -173,7 +173,7 @@ func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models
 		if err := tx.Model(&userRow{}).Where("id = ?", u.ID).Updates(upd).Error; err != nil {
 			return err
 		}
-		if err := updateDoctorProfile(tx, u.ID, in.Specialty, in.Bio, now); err != nil {
+		if err := updateDoctorProfile(tx, u.ID, in.Specialty, in.Bio, nil, now); err != nil {
 			return err
 		}
 		if in.Password == nil {
@@ -199,11 +199,14 @@ func (s *Users) UpdateProfile(ctx context.Context, actor models.Actor, in models
 	return s.Get(ctx, u.ID)
 }
 
-func updateDoctorProfile(tx *gorm.DB, userID string, specialty, bio *string, now time.Time) error {
-	if specialty == nil && bio == nil {
+func updateDoctorProfile(tx *gorm.DB, userID string, specialty, bio *string, fee *models.Fee, now time.Time) error {
+	if specialty == nil && bio == nil && fee == nil {
 		return nil
 	}
 	upd := map[string]any{"updated_at": now}
+	if fee != nil {
+		upd["fee_amount"], upd["fee_currency"] = fee.Amount, strings.ToUpper(fee.Currency)
+	}
 	if specialty != nil {
 		upd["specialty"] = strings.TrimSpace(*specialty)
 	}
@@ -222,6 +225,11 @@ func (s *Users) AdminUpdate(ctx context.Context, actor models.Actor, id string, 
 		return models.User{}, models.Errorf(models.EFORBIDDEN, "admins only")
 	}
 	in.Name, in.Specialty = trimmed(in.Name), trimmed(in.Specialty)
+	if in.Fee != nil {
+		f := *in.Fee
+		f.Currency = strings.ToUpper(strings.TrimSpace(f.Currency))
+		in.Fee = &f
+	}
 	if err := models.Validate(in); err != nil {
 		return models.User{}, err
 	}
@@ -251,8 +259,11 @@ func (s *Users) AdminUpdate(ctx context.Context, actor models.Actor, id string, 
 	if in.Role != nil {
 		newRole = *in.Role
 	}
-	if (in.Specialty != nil || in.Bio != nil) && newRole != models.RoleDoctor {
-		return models.User{}, models.InvalidFields(map[string]any{"specialty": "only doctors have a specialty and bio"})
+	if (in.Specialty != nil || in.Bio != nil || in.Fee != nil) && newRole != models.RoleDoctor {
+		return models.User{}, models.InvalidFields(map[string]any{"specialty": "only doctors have a specialty, bio and fee"})
+	}
+	if in.Fee != nil {
+		changes["fee"] = *in.Fee
 	}
 	if newRole == models.RoleDoctor && u.Doctor == nil && in.Specialty == nil {
 		return models.User{}, models.InvalidFields(map[string]any{"specialty": "is required to make a user a doctor"})
@@ -267,10 +278,13 @@ func (s *Users) AdminUpdate(ctx context.Context, actor models.Actor, id string, 
 			if in.Bio != nil {
 				p.Bio = *in.Bio
 			}
+			if in.Fee != nil {
+				p.FeeAmount, p.FeeCurrency = in.Fee.Amount, strings.ToUpper(in.Fee.Currency)
+			}
 			if err := tx.Create(&p).Error; err != nil {
 				return err
 			}
-		} else if err := updateDoctorProfile(tx, id, in.Specialty, in.Bio, now); err != nil {
+		} else if err := updateDoctorProfile(tx, id, in.Specialty, in.Bio, in.Fee, now); err != nil {
 			return err
 		}
 		if disabling {

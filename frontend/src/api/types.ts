@@ -19,6 +19,56 @@ export interface Appointment {
   cancel_reason: string;
   diagnosis: { summary: string; prescription: string | null; created_at: string; updated_at: string } | null;
   last_seq: number;
+  /** unread_count: the caller's unread messages in this room (v1.1). */
+  unread_count?: number;
+  /** last_message: the room's newest message, or null (v1.1). */
+  last_message?: LastMessage | null;
+}
+
+/** LastMessage is a room's newest message as lists and chat:unread carry it. */
+export interface LastMessage {
+  seq: number;
+  kind?: MessageKind | string;
+  sender_id: string;
+  text: string;
+  created_at: string;
+}
+
+/** Unread is chat:unread. */
+export interface Unread {
+  appointment_id: string;
+  unread_count: number;
+  last_message: LastMessage | null;
+}
+
+export type Media = "audio" | "video";
+export type CallOutcome = "completed" | "missed" | "declined" | "cancelled";
+
+/** CallRecord is what a call message says about a call that ended. */
+export interface CallRecord {
+  call_id?: string;
+  media: Media;
+  outcome: CallOutcome | string;
+  duration_s: number;
+}
+
+/** SystemRecord is a step of the consultation recorded in its room. */
+export interface SystemRecord {
+  event: "started" | "completed" | "cancelled" | string;
+}
+
+/** CallInfo is the call ringing or running in a room (the join ack's call). */
+export interface CallInfo {
+  call_id: string;
+  state: "ringing" | "active";
+  media: Media;
+  caller_id: string;
+}
+
+/** RoomLimits are what a room accepts (the join ack's limits). */
+export interface RoomLimits {
+  message_max_runes: number;
+  attachment_max_bytes: number;
 }
 
 export interface Doctor {
@@ -57,6 +107,8 @@ export interface Message {
   sender_id: string;
   text: string;
   attachment: Attachment | null;
+  call?: CallRecord | null;
+  system?: SystemRecord | null;
   client_msg_id: string;
   created_at: string;
 }

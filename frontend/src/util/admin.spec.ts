@@ -144,3 +144,19 @@ describe("device names", () => {
     expect(deviceName("")).toBe("");
   });
 });
+
+describe("consultation record lines", () => {
+  it("name kinds, call outcomes and lengths, and system events", async () => {
+    const { callParts, kindOf, systemKey } = await import("@/util/record");
+    expect(kindOf({ kind: "call" })).toBe("call");
+    expect(kindOf({ attachment: { id: "a" } })).toBe("attachment");
+    expect(kindOf({})).toBe("text");
+    expect(callParts({ media: "video", outcome: "completed", duration_s: 754 })).toEqual({ key: "completed", video: true, duration: "12:34" });
+    expect(callParts({ media: "audio", outcome: "missed" })).toEqual({ key: "missed", video: false, duration: "0:00" });
+    expect(callParts({ outcome: "exploded", duration_s: 5 }).key).toBe("other");
+    expect(callParts(null).key).toBe("other");
+    expect(systemKey("cancelled")).toBe("cancelled");
+    expect(systemKey("rebooted")).toBe("other");
+    expect(systemKey(undefined)).toBe("other");
+  });
+});
