@@ -147,7 +147,7 @@ func (s *Server) adminListUsers(c *gin.Context) {
 		return
 	}
 	p, err := s.svc.Users.List(c.Request.Context(), actor(c), models.UserFilter{
-		Role: models.Role(c.Query("role")), Query: c.Query("q"), Limit: limit, Cursor: c.Query("cursor"),
+		Role: models.Role(c.Query("role")), Query: c.Query("q"), Status: c.Query("status"), Limit: limit, Cursor: c.Query("cursor"),
 	})
 	if err != nil {
 		s.fail(c, err)
@@ -201,6 +201,7 @@ func (s *Server) adminAuditLog(c *gin.Context) {
 	}
 	p, err := s.svc.Audit.List(c.Request.Context(), actor(c), models.AuditFilter{
 		ActorID: c.Query("actor_id"), TargetType: c.Query("target_type"), TargetID: c.Query("target_id"),
+		Action: c.Query("action"), From: c.Query("from"), To: c.Query("to"),
 		Limit: limit, Cursor: c.Query("cursor"),
 	})
 	if err != nil {

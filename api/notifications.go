@@ -15,6 +15,23 @@ func (s *Server) notificationRoutes(public, authed, admin *gin.RouterGroup) {
 	authed.POST("/notifications/read-all", s.readAllNotifications)
 	authed.POST("/notifications/:id/read", s.readNotification)
 	admin.POST("/announcements", s.announce)
+	admin.GET("/announcements", s.listAnnouncements)
+}
+
+// listAnnouncements is the history of announcements, newest first: each
+// is recorded in the audit log with what was sent.
+func (s *Server) listAnnouncements(c *gin.Context) {
+	limit, err := queryInt(c, "limit")
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p, err := s.svc.Audit.List(c.Request.Context(), actor(c), models.AuditFilter{Action: models.AuditAnnouncement, Limit: limit, Cursor: c.Query("cursor")})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.reply(c, http.StatusOK, wire.NewList(p, wire.NewAnnouncement))
 }
 
 func (s *Server) listNotifications(c *gin.Context) {

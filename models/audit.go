@@ -18,13 +18,24 @@ type AuditEntry struct {
 	CreatedAt  time.Time
 }
 
+// AuditAnnouncement is the audit action of an announcement; its details
+// keep what was sent (title, body, audience, recipients).
+const AuditAnnouncement = "announcement.create"
+
 // AuditFilter narrows the audit log.
 type AuditFilter struct {
 	ActorID    string
 	TargetType string
 	TargetID   string
-	Limit      int
-	Cursor     string
+	// Action is an action ("chat.read") or, ending in ".", a family of them
+	// ("user.").
+	Action string
+	// From and To (RFC 3339) bound when the entries were written: From
+	// included, To excluded.
+	From   string
+	To     string
+	Limit  int
+	Cursor string
 }
 
 // AuditService reads the audit log (operations write it in their own

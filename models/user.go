@@ -120,8 +120,11 @@ type AdminUpdateUserInput struct {
 
 // UserFilter narrows an admin's user list.
 type UserFilter struct {
-	Role   Role
-	Query  string
+	Role  Role
+	Query string
+	// Status narrows to "active", "disabled" or "deletion_requested"
+	// (asked for their account to be deleted, not yet done).
+	Status string
 	Limit  int
 	Cursor string
 }

@@ -483,3 +483,27 @@ func NewExport(x models.Export) Export {
 	}
 	return out
 }
+
+// Announcement is one sent announcement, as the history lists it.
+type Announcement struct {
+	ID         string    `json:"id"`
+	Title      string    `json:"title"`
+	Body       string    `json:"body"`
+	Audience   string    `json:"audience"`
+	Recipients int64     `json:"recipients"`
+	ActorID    string    `json:"actor_id"`
+	CreatedAt  time.Time `json:"created_at"`
+}
+
+// NewAnnouncement shapes an announcement from its audit entry.
+func NewAnnouncement(e models.AuditEntry) Announcement {
+	str := func(k string) string { v, _ := e.Details[k].(string); return v }
+	var n int64
+	switch v := e.Details["recipients"].(type) {
+	case float64:
+		n = int64(v)
+	case int64:
+		n = v
+	}
+	return Announcement{ID: e.ID, Title: str("title"), Body: str("body"), Audience: str("audience"), Recipients: n, ActorID: e.ActorID, CreatedAt: e.CreatedAt.UTC()}
+}

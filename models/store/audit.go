@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,6 +70,25 @@ func (a *Audit) List(ctx context.Context, actor models.Actor, f models.AuditFilt
 	}
 	if f.TargetID != "" {
 		q = q.Where("target_id = ?", f.TargetID)
+	}
+	if strings.HasSuffix(f.Action, ".") {
+		q = q.Where("action LIKE ? ESCAPE '\\'", escapeLike(f.Action)+"%")
+	} else if f.Action != "" {
+		q = q.Where("action = ?", f.Action)
+	}
+	if f.From != "" {
+		from, err := models.ParseTime("from", f.From)
+		if err != nil {
+			return models.Page[models.AuditEntry]{}, err
+		}
+		q = q.Where("created_at >= ?", from)
+	}
+	if f.To != "" {
+		to, err := models.ParseTime("to", f.To)
+		if err != nil {
+			return models.Page[models.AuditEntry]{}, err
+		}
+		q = q.Where("created_at < ?", to)
 	}
 	if cur != nil {
 		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", cur.At, cur.At, cur.ID)

@@ -130,7 +130,7 @@ func (n *Notifications) Announce(ctx context.Context, actor models.Actor, in mod
 		if err := n.outbox.add(tx, models.AnnouncementPosted{Title: in.Title, Body: in.Body, Audience: in.Audience, ActorID: actor.UserID, At: now}); err != nil {
 			return err
 		}
-		return n.audit.record(ctx, tx, actor, "announcement.create", "announcement", "", map[string]any{"audience": in.Audience, "recipients": total, "title": in.Title})
+		return n.audit.record(ctx, tx, actor, models.AuditAnnouncement, "announcement", "", map[string]any{"audience": in.Audience, "recipients": total, "title": in.Title, "body": in.Body})
 	})
 	if err != nil {
 		return 0, err

@@ -323,6 +323,17 @@ func (s *Users) List(ctx context.Context, actor models.Actor, f models.UserFilte
 	if f.Role != "" {
 		q = q.Where("role = ?", string(f.Role))
 	}
+	switch f.Status {
+	case "":
+	case "active":
+		q = q.Where("disabled = ?", false)
+	case "disabled":
+		q = q.Where("disabled = ?", true)
+	case "deletion_requested":
+		q = q.Where("deletion_requested_at IS NOT NULL AND anonymised_at IS NULL")
+	default:
+		return models.Page[models.User]{}, models.InvalidFields(map[string]any{"status": "must be one of active, disabled, deletion_requested"})
+	}
 	if f.Query != "" {
 		like := "%" + escapeLike(strings.ToLower(f.Query)) + "%"
 		q = q.Where("(LOWER(name) LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\')", like, like)
