@@ -223,7 +223,7 @@ export async function run(ctx) {
 
     await soft("admin: a record draws the room's system lines (the clinic's cancellation)", async () => {
       await a.goto(`${base}/admin/appointments/${toCancel.id}/record`);
-      await a.fill("textarea[name=access-reason]", reason);
+      await a.fill("textarea[name=access-reason]", "Checking the clinic's cancellation note");
       await a.click("[data-testid=read-record]");
       const line = a.locator("[data-testid=record-messages] li[data-kind=system]").first();
       await line.waitFor();
@@ -240,6 +240,11 @@ export async function run(ctx) {
       await a.selectOption("select[name=action]", "chat.read");
       await a.fill("input[name=target_id]", toRead.id);
       await a.click("[data-testid=apply]");
+      // The list is the filtered one before anything is read from it.
+      await a.waitForFunction(() => {
+        const items = [...document.querySelectorAll("[data-testid=audit-entries] li")];
+        return items.length > 0 && items.every((e) => e.dataset.action === "chat.read");
+      });
       const entry = a.locator("[data-testid=audit-entries] li", { hasText: reason });
       await entry.waitFor();
       const all = await a.locator("[data-testid=audit-entries] li").evaluateAll((els) => els.map((e) => e.dataset.action));
