@@ -99,16 +99,25 @@ export async function run(ctx) {
       await a.locator(`[data-testid=users] li[data-email="${docEmail}"]`).waitFor();
     });
 
-    await step("admin: sets the new doctor's bio and specialty", async () => {
+    await step("admin: sets the new doctor's bio, specialty and fee (an amount with too many decimals is marked)", async () => {
       const row = a.locator(`[data-testid=users] li[data-email="${docEmail}"]`);
       await row.locator("[data-testid=edit]").click();
       await row.locator("input[name=edit-specialty]").fill("Cardiology");
       await row.locator("textarea[name=edit-bio]").fill("Heart rhythm specialist; sees adults and teenagers.");
+      await row.locator("select[name=edit-currency]").selectOption("EUR");
+      const options = await row.locator("select[name=edit-currency] option").allInnerTexts();
+      for (const c of ["EUR", "USD", "GBP", "CHF", "CNY"]) if (!options.includes(c)) throw new Error("currencies offered: " + options.join(", "));
+      await row.locator("input[name=edit-fee]").fill("45.505");
+      await row.locator("[data-testid=save-user]").click();
+      const feeErr = await row.locator("[data-testid=err-fee]").innerText();
+      if (!/45\.00/.test(feeErr)) throw new Error("fee error: " + feeErr);
+      await row.locator("input[name=edit-fee]").fill("45.50");
       await row.locator("[data-testid=save-user]").click();
       await a.waitForSelector(`[data-testid=notice]:has-text("profile was saved")`);
       const users = await adminApi.get("/admin/users?q=" + encodeURIComponent(docEmail));
       const d = users.items.find((u) => u.email === docEmail);
       if (d?.doctor?.bio !== "Heart rhythm specialist; sees adults and teenagers." || d?.doctor?.specialty !== "Cardiology") throw new Error("server has " + JSON.stringify(d?.doctor));
+      if (d?.doctor?.fee?.amount !== 4550 || d?.doctor?.fee?.currency !== "EUR") throw new Error("server has the fee " + JSON.stringify(d?.doctor?.fee));
     });
 
     await step("a patient finds the new doctor, with the bio, in the doctor search", async () => {
@@ -118,6 +127,13 @@ export async function run(ctx) {
       await card.waitFor();
       const text = await card.innerText();
       if (!/Heart rhythm specialist/.test(text) || !/Cardiology/.test(text)) throw new Error("card: " + text);
+      // The fee, formatted by Intl in the page's language: "€45.50".
+      const fee = await p.evaluate(() => new Intl.NumberFormat(document.documentElement.lang || "en", { style: "currency", currency: "EUR" }).format(45.5));
+      const shown = await card.locator("[data-testid=fee]").innerText();
+      if (!shown.includes(fee) || !/45\.50/.test(shown)) throw new Error(`card fee: "${shown}", expected ${fee}`);
+      await card.locator("a").click();
+      const onPage = await p.locator(".doctor-head [data-testid=fee]").innerText();
+      if (!onPage.includes(fee)) throw new Error(`booking page fee: "${onPage}", expected ${fee}`);
     });
 
     await step("admin: a disabled account cannot sign in, and is enabled again", async () => {
@@ -207,7 +223,7 @@ export async function run(ctx) {
 
     await soft("admin: a record draws the room's system lines (the clinic's cancellation)", async () => {
       await a.goto(`${base}/admin/appointments/${toCancel.id}/record`);
-      await a.fill("textarea[name=access-reason]", reason);
+      await a.fill("textarea[name=access-reason]", "Checking the clinic's cancellation note");
       await a.click("[data-testid=read-record]");
       const line = a.locator("[data-testid=record-messages] li[data-kind=system]").first();
       await line.waitFor();
@@ -224,6 +240,11 @@ export async function run(ctx) {
       await a.selectOption("select[name=action]", "chat.read");
       await a.fill("input[name=target_id]", toRead.id);
       await a.click("[data-testid=apply]");
+      // The list is the filtered one before anything is read from it.
+      await a.waitForFunction(() => {
+        const items = [...document.querySelectorAll("[data-testid=audit-entries] li")];
+        return items.length > 0 && items.every((e) => e.dataset.action === "chat.read");
+      });
       const entry = a.locator("[data-testid=audit-entries] li", { hasText: reason });
       await entry.waitFor();
       const all = await a.locator("[data-testid=audit-entries] li").evaluateAll((els) => els.map((e) => e.dataset.action));

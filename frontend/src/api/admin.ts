@@ -3,6 +3,7 @@
 // data export) are optional here and the screens hide what is absent.
 import { http, type Page, type User } from "@/api/http";
 import type { Appointment, Message, Status } from "@/api/types";
+import type { Fee } from "@/util/fee";
 
 export type Role = "patient" | "doctor" | "admin";
 
@@ -100,7 +101,7 @@ export const adminApi = {
   users: (f: UserFilter, limit = 50) => http.get<Page<AdminUser>>("/admin/users" + query({ ...f, limit })),
   user: (id: string) => http.get<{ user: AdminUser }>(`/admin/users/${id}`),
   createUser: (u: CreateUser) => http.post<{ user: AdminUser }>("/admin/users", u),
-  updateUser: (id: string, patch: Partial<{ name: string; disabled: boolean; specialty: string; bio: string; role: Role }>) =>
+  updateUser: (id: string, patch: Partial<{ name: string; disabled: boolean; specialty: string; bio: string; role: Role; fee: Fee }>) =>
     http.patch<{ user: AdminUser }>(`/admin/users/${id}`, patch),
   /** anonymise confirms a deletion the person asked for (409 when none was asked for). */
   anonymise: (id: string) => http.post<{ user: AdminUser }>(`/admin/users/${id}/anonymise`),

@@ -1,3 +1,4 @@
+import type { Fee } from "@/util/fee";
 // The REST client: JSON in and out, the contract's error shape turned into
 // ApiError, and a silent refresh of the access token on 401 (one refresh in
 // flight at a time; every waiting request retries once with the new token).
@@ -75,7 +76,7 @@ export interface User {
   time_zone: string;
   /** The language of the account (its mails and notifications, and the app's at sign-in). */
   locale?: string;
-  doctor?: { specialty: string; bio: string } | null;
+  doctor?: { specialty: string; bio: string; fee?: Fee | null } | null;
 }
 
 export interface Page<T> {

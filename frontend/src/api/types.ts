@@ -1,3 +1,4 @@
+import type { Fee } from "@/util/fee";
 export type Status = "booked" | "in_progress" | "completed" | "cancelled" | "no_show" | "pending_payment";
 
 export interface Person {
@@ -78,6 +79,8 @@ export interface Doctor {
   bio: string;
   time_zone: string;
   slot_minutes: number;
+  /** The consultation fee (minor units; 0 is free); absent from older servers. */
+  fee?: Fee | null;
 }
 
 export interface Slot {

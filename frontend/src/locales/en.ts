@@ -110,6 +110,10 @@ export const en = {
   },
   bell: { title: "Notifications", empty: "You're all caught up.", markAll: "Mark all read", unread: "{n} unread", close: "Close notifications" },
   specialty: { cardiology: "Cardiology", dermatology: "Dermatology", general_practice: "General practice", pediatrics: "Pediatrics", psychiatry: "Psychiatry", neurology: "Neurology" },
+  fee: {
+    shown: "Consultation fee: {fee}", free: "Free consultation", label: "Consultation fee", currency: "Currency",
+    hint: "In {currency}, for example {example}. 0 means free.", invalid: "Enter an amount such as {example} (at most {digits} decimals).",
+  },
   size: { kb: "{n} KB", mb: "{n} MB" },
   span: { minutes: "{n} min", hours: "{n} h", days: "{n} days" },
   errors: {

@@ -111,6 +111,10 @@ export const zh: Catalogue = {
   },
   bell: { title: "通知", empty: "没有新通知。", markAll: "全部已读", unread: "{n} 条未读", close: "关闭通知" },
   specialty: { cardiology: "心内科", dermatology: "皮肤科", general_practice: "全科", pediatrics: "儿科", psychiatry: "精神科", neurology: "神经内科" },
+  fee: {
+    shown: "问诊费：{fee}", free: "免费问诊", label: "问诊费", currency: "币种",
+    hint: "以 {currency} 计，例如 {example}。0 表示免费。", invalid: "请输入金额，例如 {example}（最多 {digits} 位小数）。",
+  },
   size: { kb: "{n} KB", mb: "{n} MB" },
   span: { minutes: "{n} 分钟", hours: "{n} 小时", days: "{n} 天" },
   errors: {

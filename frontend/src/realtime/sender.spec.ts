@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Sender, retryHint, type Hold } from "./sender";
-import { Outbox, memoryKV, type Queued } from "@/stores/outbox";
+import { Outbox, memoryJournal, memoryKV, type KV, type Queued } from "@/stores/outbox";
 import type { Ack } from "@/api/types";
 
 const q = (n: number): Queued => ({ appointment_id: "a", client_msg_id: "c" + n, sender_id: "u", text: "m" + n, created_at: "" });
@@ -33,6 +33,68 @@ describe("outbox", () => {
     expect(await box.draft("b")).toBe("");
     await box.saveDraft("a", "");
     expect(await box.draft("a")).toBe("");
+  });
+});
+
+describe("outbox across a reload", () => {
+  // IndexedDB as a reload leaves it: every write still in flight when the
+  // page goes away is lost, only those that landed before remain.
+  function reloadableKV() {
+    const landed = memoryKV();
+    let open = true;
+    const kv: KV = {
+      get: (k) => landed.get(k),
+      set: async (k, v) => {
+        await new Promise((r) => setTimeout(r, 5)); // an IndexedDB write takes a moment
+        if (open) await landed.set(k, v);
+      },
+      del: async (k) => {
+        await new Promise((r) => setTimeout(r, 5));
+        if (open) await landed.del(k);
+      },
+    };
+    return { kv, landed, reload: () => (open = false) };
+  }
+
+  it("keeps a message sent right before a reload, before its IndexedDB write lands", async () => {
+    const idb = reloadableKV();
+    const journal = memoryJournal(); // localStorage: survives the reload
+    const page1 = new Sender("a", new Outbox(idb.kv, "u", journal), {
+      request: () => new Promise<Ack>(() => {}), // sent, never acknowledged before the reload
+      sent: () => {},
+      held: () => {},
+    });
+    for (let i = 1; i <= 3; i++) void page1.send(q(i));
+    idb.reload(); // at once: no IndexedDB write has landed
+    const page2 = new Sender("a", new Outbox(idb.landed, "u", journal), { request: async () => ({ ok: false }) as Ack, sent: () => {}, held: () => {} });
+    expect((await page2.restore()).map((x) => x.client_msg_id)).toEqual(["c1", "c2", "c3"]);
+  });
+
+  it("lists what IndexedDB has first, then the newer messages only the journal has, each once", async () => {
+    const idb = reloadableKV();
+    const journal = memoryJournal();
+    const box = new Outbox(idb.kv, "u", journal);
+    await box.put(q(1));
+    await box.put(q(2));
+    void box.put(q(3));
+    void box.put(q(4));
+    idb.reload();
+    const next = new Outbox(idb.landed, "u", journal);
+    expect((await next.list("a")).map((x) => x.client_msg_id)).toEqual(["c1", "c2", "c3", "c4"]);
+    // Acknowledged: gone from both.
+    for (let i = 1; i <= 4; i++) await next.remove("a", "c" + i);
+    expect(await next.list("a")).toEqual([]);
+    expect(journal.get("outbox-journal:u:a")).toBeNull();
+  });
+
+  it("empties the journal once IndexedDB has the message", async () => {
+    const journal = memoryJournal();
+    const box = new Outbox(memoryKV(), "u", journal);
+    const done = box.put(q(1));
+    expect(journal.get("outbox-journal:u:a")).toContain("c1"); // written before put returns
+    await done;
+    expect(journal.get("outbox-journal:u:a")).toBeNull();
+    expect((await box.list("a")).map((x) => x.client_msg_id)).toEqual(["c1"]);
   });
 });
 

@@ -41,6 +41,61 @@ export function browserKV(): KV {
   };
 }
 
+/**
+ * Journal is a small synchronous store (localStorage). An IndexedDB write
+ * only lands a moment later, and a reload in that moment aborts it; so a
+ * new message is written here first, synchronously, before the send
+ * handler returns, and kept until IndexedDB has it or the server acked it.
+ */
+export interface Journal {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  del(key: string): void;
+}
+
+/** memoryJournal keeps the journal for the life of the page. */
+export function memoryJournal(): Journal {
+  const m = new Map<string, string>();
+  return { get: (k) => m.get(k) ?? null, set: (k, v) => void m.set(k, v), del: (k) => void m.delete(k) };
+}
+
+/** browserJournal is localStorage (kept across a reload, a crash, a closed tab), or memory without it. */
+export function browserJournal(): Journal {
+  const fallback = memoryJournal();
+  let ls: Storage | null = null;
+  try {
+    ls = typeof localStorage !== "undefined" ? localStorage : null;
+  } catch {
+    ls = null;
+  }
+  if (!ls) return fallback;
+  const s = ls;
+  return {
+    get: (k) => {
+      try {
+        return s.getItem(k) ?? fallback.get(k);
+      } catch {
+        return fallback.get(k);
+      }
+    },
+    set: (k, v) => {
+      try {
+        s.setItem(k, v);
+      } catch {
+        fallback.set(k, v); // full or refused: IndexedDB still gets it a moment later
+      }
+    },
+    del: (k) => {
+      try {
+        s.removeItem(k);
+      } catch {
+        /* nothing to do */
+      }
+      fallback.del(k);
+    },
+  };
+}
+
 /** Queued is a message waiting to be delivered. */
 export interface Queued {
   appointment_id: string;
@@ -57,7 +112,29 @@ export class Outbox {
   constructor(
     private kv: KV,
     private userId: string,
+    private journal: Journal = memoryJournal(),
   ) {}
+
+  private journalKey(room: string) {
+    return `outbox-journal:${this.userId}:${room}`;
+  }
+  private journaled(room: string): Queued[] {
+    try {
+      const v = JSON.parse(this.journal.get(this.journalKey(room)) ?? "[]");
+      return Array.isArray(v) ? (v as Queued[]) : [];
+    } catch {
+      return [];
+    }
+  }
+  private setJournal(room: string, list: Queued[]) {
+    if (list.length) this.journal.set(this.journalKey(room), JSON.stringify(list));
+    else this.journal.del(this.journalKey(room));
+  }
+  private unjournal(room: string, clientMsgId: string) {
+    const list = this.journaled(room);
+    const rest = list.filter((x) => x.client_msg_id !== clientMsgId);
+    if (rest.length !== list.length) this.setJournal(room, rest);
+  }
 
   private boxKey(room: string) {
     return `outbox:${this.userId}:${room}`;
@@ -74,24 +151,39 @@ export class Outbox {
     return next;
   }
 
-  /** list returns a room's unsent messages, oldest first. */
+  /**
+   * list returns a room's unsent messages, oldest first: those in IndexedDB,
+   * then those only the journal has (the newest: a previous page went away
+   * before their IndexedDB write landed).
+   */
   async list(room: string): Promise<Queued[]> {
-    return this.serial(this.boxKey(room), async () => (await this.kv.get<Queued[]>(this.boxKey(room))) ?? []);
+    return this.serial(this.boxKey(room), async () => {
+      const stored = (await this.kv.get<Queued[]>(this.boxKey(room))) ?? [];
+      const extra = this.journaled(room).filter((j) => !stored.some((x) => x.client_msg_id === j.client_msg_id));
+      return [...stored, ...extra];
+    });
   }
 
-  /** put adds a message (once per client_msg_id). */
+  /**
+   * put adds a message (once per client_msg_id). It is in the journal when
+   * put returns (synchronously), and in IndexedDB when its promise settles.
+   */
   put(q: Queued): Promise<void> {
-    const k = this.boxKey(q.appointment_id);
+    const room = q.appointment_id;
+    const k = this.boxKey(room);
+    const journal = this.journaled(room);
+    if (!journal.some((x) => x.client_msg_id === q.client_msg_id)) this.setJournal(room, [...journal, { ...q }]);
     return this.serial(k, async () => {
       const list = (await this.kv.get<Queued[]>(k)) ?? [];
-      if (list.some((x) => x.client_msg_id === q.client_msg_id)) return;
-      await this.kv.set(k, [...list, { ...q }]);
+      if (!list.some((x) => x.client_msg_id === q.client_msg_id)) await this.kv.set(k, [...list, { ...q }]);
+      this.unjournal(room, q.client_msg_id);
     });
   }
 
   /** remove drops a delivered (or abandoned) message. */
   remove(room: string, clientMsgId: string): Promise<void> {
     const k = this.boxKey(room);
+    this.unjournal(room, clientMsgId);
     return this.serial(k, async () => {
       const list = (await this.kv.get<Queued[]>(k)) ?? [];
       const rest = list.filter((x) => x.client_msg_id !== clientMsgId);
@@ -114,9 +206,11 @@ export class Outbox {
 }
 
 let shared: KV | null = null;
+let sharedJournal: Journal | null = null;
 
 /** outboxFor returns the outbox of a user, stored in this browser. */
 export function outboxFor(userId: string, kv?: KV): Outbox {
   shared ??= kv ?? browserKV();
-  return new Outbox(kv ?? shared, userId);
+  sharedJournal ??= browserJournal();
+  return new Outbox(kv ?? shared, userId, kv ? memoryJournal() : sharedJournal);
 }
