@@ -131,10 +131,10 @@ type CallService interface {
 	// all left the room (the caller waited the grace period), if their
 	// absence ends it (see EndsWhenAbsent).
 	EndIfAbsent(ctx context.Context, appointmentID, userID, callID string) (CallState, bool, error)
-	// RingingFor returns the calls ringing for the actor (as the callee),
-	// each with its caller's name: a device that connects while one rings
-	// rings too.
-	RingingFor(ctx context.Context, actor Actor) ([]CallState, error)
+	// Ringing returns every call ringing now, each with its participants
+	// and its caller's name: a device that connects while one rings for
+	// its user rings too.
+	Ringing(ctx context.Context) ([]CallState, error)
 	// InCall reports whether the actor takes part in a ringing or active call.
 	InCall(ctx context.Context, actor Actor) (bool, error)
 }

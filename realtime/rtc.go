@@ -156,16 +156,24 @@ func (s *Server) expireRinging(cs models.CallState) {
 
 // ringAgain rings a device that connects while a call rings for its user
 // (a reload, or a screen opened during the ring): it gets the invite the
-// user's other devices got.
+// user's other devices got. Devices connecting at once (a reconnect storm)
+// share one look-up of the ringing calls: each joins a look-up in flight
+// rather than starting its own. The device is in its user room already,
+// so a change of a call after the look-up reaches it as an event.
 func (s *Server) ringAgain(sock *socket.Socket, sess *session) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	calls, err := s.svc.Calls.RingingFor(ctx, sess.actor)
+	v, err, _ := s.ringing.Do("ringing", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return s.svc.Calls.Ringing(ctx)
+	})
 	if err != nil {
 		s.log.Warn("ringing calls look-up failed", "user_id", sess.actor.UserID, "err", err)
 		return
 	}
-	for _, cs := range calls {
+	for _, cs := range v.([]models.CallState) {
+		if cs.Callee() != sess.actor.UserID {
+			continue
+		}
 		if !sock.Connected() {
 			return
 		}

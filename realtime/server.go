@@ -18,6 +18,7 @@ import (
 	"github.com/zishang520/socket.io/adapters/redis/v3/adapter"
 	"github.com/zishang520/socket.io/servers/socket/v3"
 	"github.com/zishang520/socket.io/v3/pkg/types"
+	"golang.org/x/sync/singleflight"
 
 	"teleconsult/models"
 	"teleconsult/wire"
@@ -110,6 +111,8 @@ func (o *Options) defaults() {
 
 // Server is the Socket.IO server of one node.
 type Server struct {
+	// ringing coalesces the look-ups of ringing calls (see ringAgain).
+	ringing singleflight.Group
 	svc     Services
 	opts    Options
 	log     *slog.Logger

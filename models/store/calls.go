@@ -265,8 +265,8 @@ func (c *Calls) current(ctx context.Context, appointmentID string) (models.CallS
 	return cs.toModel(), nil
 }
 
-// RingingFor returns the calls ringing for the actor as the callee.
-func (c *Calls) RingingFor(ctx context.Context, actor models.Actor) ([]models.CallState, error) {
+// Ringing returns every call ringing now (few: at most one per room).
+func (c *Calls) Ringing(ctx context.Context) ([]models.CallState, error) {
 	var rows []struct {
 		AppointmentID string
 		CallID        string
@@ -282,8 +282,7 @@ func (c *Calls) RingingFor(ctx context.Context, actor models.Actor) ([]models.Ca
 			"a.patient_id, a.doctor_id, u.name AS caller_name").
 		Joins("JOIN appointments a ON a.id = call_states.appointment_id").
 		Joins("JOIN users u ON u.id = call_states.caller_id").
-		Where("call_states.state = ? AND call_states.ring_deadline > ? AND (a.patient_id = ? OR a.doctor_id = ?) AND call_states.caller_id <> ?",
-			models.CallRinging, c.clock.Now().UTC(), actor.UserID, actor.UserID, actor.UserID).
+		Where("call_states.state = ? AND call_states.ring_deadline > ?", models.CallRinging, c.clock.Now().UTC()).
 		Scan(&rows).Error
 	if err != nil {
 		return nil, err
