@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -203,4 +204,30 @@ func TestADeviceConnectingDuringTheRingRings(t *testing.T) {
 	noneOf(t, r.dial(c.PatientT), "rtc:invite", "the caller's new device")
 	mustOK(t, reloaded, "rtc:reject", map[string]any{"appointment_id": id})
 	noneOf(t, r.dial(c.DoctorT), "rtc:invite", "a screen opened after the call ended")
+}
+
+// A burst of messages ends with the right count on the reader's other
+// screens, however the look-ups overlap.
+func TestUnreadAfterABurstIsExact(t *testing.T) {
+	r := newRig(t, modeltest.NewPostgres(t))
+	c, _, doctor, _ := callRoom(t, r)
+	id := c.Appt.ID
+	list := r.dial(c.PatientT)
+	defer list.Close()
+	const n = 25
+	for i := range n {
+		if err := doctor.Emit("chat:send", map[string]any{"appointment_id": id, "client_msg_id": "b" + strconv.Itoa(i), "text": "line " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		u := next(t, list, "chat:unread")
+		if u["unread_count"] == float64(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("last count %v, want %d", u["unread_count"], n)
+		}
+	}
 }

@@ -111,6 +111,10 @@ func (o *Options) defaults() {
 
 // Server is the Socket.IO server of one node.
 type Server struct {
+	// unreadRuns are the chat:unread look-ups running, each with whether
+	// it must look once more (see sendUnread).
+	unreadMu   sync.Mutex
+	unreadRuns map[unreadKey]*bool
 	// ringing coalesces the look-ups of ringing calls (see ringAgain).
 	ringing singleflight.Group
 	svc     Services

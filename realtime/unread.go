@@ -41,26 +41,62 @@ func (s *Server) tellUnread(m models.Message, recipients []string) {
 
 // sendUnread looks up userID's unread state of a room and sends it to
 // their devices (only those outside the room when outside is set). On a
-// single node it is skipped when there is no such device; the look-up runs
-// off the caller's path.
+// single node it is skipped when there is no such device. The look-up runs
+// off the caller's path, at most one at a time per user, room and audience:
+// a message arriving while one runs asks it to look once more when done,
+// so a burst of messages costs two look-ups, not one each, and the last
+// count sent is never older than the last message.
 func (s *Server) sendUnread(userID, appointmentID string, outside bool) {
 	if s.stopped() || (outside && !s.mayHaveDeviceOutside(userID, apptRoom(appointmentID))) {
 		return
 	}
+	k := unreadKey{userID: userID, appointmentID: appointmentID, outside: outside}
+	s.unreadMu.Lock()
+	if s.unreadRuns == nil {
+		s.unreadRuns = map[unreadKey]*bool{}
+	}
+	if again, running := s.unreadRuns[k]; running {
+		*again = true
+		s.unreadMu.Unlock()
+		return
+	}
+	s.unreadRuns[k] = new(bool)
+	s.unreadMu.Unlock()
 	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		u, err := s.svc.Chat.Unread(ctx, models.Actor{UserID: userID}, appointmentID)
-		if err != nil {
-			s.log.Warn("unread look-up failed", "appointment_id", appointmentID, "user_id", userID, "err", err)
-			return
+		for {
+			s.lookUpUnread(k)
+			s.unreadMu.Lock()
+			again := s.unreadRuns[k]
+			if !*again {
+				delete(s.unreadRuns, k)
+				s.unreadMu.Unlock()
+				return
+			}
+			*again = false
+			s.unreadMu.Unlock()
 		}
-		op := s.io.To(userRoom(userID))
-		if outside {
-			op = op.Except(apptRoom(appointmentID))
-		}
-		_ = op.Emit("chat:unread", rawJSON(wire.NewUnread(u)))
 	}()
+}
+
+// unreadKey is one chat:unread look-up: whose, of which room, to which devices.
+type unreadKey struct {
+	userID, appointmentID string
+	outside               bool
+}
+
+func (s *Server) lookUpUnread(k unreadKey) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	u, err := s.svc.Chat.Unread(ctx, models.Actor{UserID: k.userID}, k.appointmentID)
+	if err != nil {
+		s.log.Warn("unread look-up failed", "appointment_id", k.appointmentID, "user_id", k.userID, "err", err)
+		return
+	}
+	op := s.io.To(userRoom(k.userID))
+	if k.outside {
+		op = op.Except(apptRoom(k.appointmentID))
+	}
+	_ = op.Emit("chat:unread", rawJSON(wire.NewUnread(u)))
 }
 
 // mayHaveDeviceOutside reports whether userID may have a socket that is not
