@@ -35,6 +35,18 @@ type Message struct {
 	System     *SystemRecord // Kind == KindSystem
 }
 
+// KindOf is the message's kind: as recorded, else (a message stored
+// before kinds were) an attachment when it carries one, or text.
+func (m Message) KindOf() MessageKind {
+	switch {
+	case m.Kind != "":
+		return m.Kind
+	case m.AttachmentID != nil || m.Attachment != nil:
+		return MessageAttachment
+	}
+	return MessageText
+}
+
 // MessageKind says what a message is.
 type MessageKind string
 

@@ -30,12 +30,10 @@ func (sess *session) peersIn(appointmentID string) []string {
 }
 
 // tellUnread sends chat:unread for a new message to each recipient's
-// devices outside its room.
+// devices outside its room (recipients: the participants but its sender).
 func (s *Server) tellUnread(m models.Message, recipients []string) {
 	for _, userID := range recipients {
-		if userID != m.SenderID {
-			s.sendUnread(userID, m.AppointmentID, true)
-		}
+		s.sendUnread(userID, m.AppointmentID, true)
 	}
 }
 

@@ -282,14 +282,7 @@ type Message struct {
 
 // NewMessage shapes a message for clients.
 func NewMessage(m models.Message) Message {
-	kind := m.Kind
-	if kind == "" {
-		kind = models.MessageText
-		if m.Attachment != nil {
-			kind = models.MessageAttachment
-		}
-	}
-	out := Message{ID: m.ID, AppointmentID: m.AppointmentID, Seq: m.Seq, Kind: string(kind), SenderID: m.SenderID, Text: m.Text,
+	out := Message{ID: m.ID, AppointmentID: m.AppointmentID, Seq: m.Seq, Kind: string(m.KindOf()), SenderID: m.SenderID, Text: m.Text,
 		Call: m.Call, System: m.System, ClientMsgID: m.ClientMsgID, CreatedAt: m.CreatedAt.UTC()}
 	if a := m.Attachment; a != nil {
 		out.Attachment = &Attachment{ID: a.ID, FileName: a.FileName, ContentType: a.ContentType, Size: a.SizeBytes,

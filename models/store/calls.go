@@ -156,7 +156,10 @@ func (c *Calls) Hangup(ctx context.Context, actor models.Actor, appointmentID st
 		return models.CallState{}, err
 	}
 	cs, err := c.end(ctx, appointmentID, "", models.EndHangup, actor.UserID)
-	return withParties(cs, a), err
+	if err != nil {
+		return models.CallState{}, err
+	}
+	return withParties(cs, a), nil
 }
 
 // withParties completes a call with its appointment's participants.

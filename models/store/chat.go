@@ -155,7 +155,8 @@ func unreadFor(ctx context.Context, db *gorm.DB, userID string, appointmentIDs [
 		out[n.AppointmentID] = u
 	}
 	var last []messageRow
-	err = db.WithContext(ctx).Preload("Attachment").Joins("JOIN appointments a ON a.id = messages.appointment_id AND messages.seq = a.last_seq").
+	// The last message as lists show it: no attachment row needed.
+	err = db.WithContext(ctx).Joins("JOIN appointments a ON a.id = messages.appointment_id AND messages.seq = a.last_seq").
 		Where("messages.appointment_id IN ?", appointmentIDs).Find(&last).Error
 	if err != nil {
 		return nil, err

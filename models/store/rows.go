@@ -231,11 +231,8 @@ func (messageRow) TableName() string { return "messages" }
 func (r messageRow) toModel() models.Message {
 	m := models.Message{ID: r.ID, AppointmentID: r.AppointmentID, Seq: r.Seq, Kind: models.MessageKind(r.Kind), SenderID: r.SenderID,
 		ClientMsgID: r.ClientMsgID, Text: r.Text, AttachmentID: r.AttachmentID, CreatedAt: r.CreatedAt.UTC(), Attachment: r.Attachment.toModel()}
+	m.Kind = m.KindOf()
 	switch {
-	case m.Kind == "" && m.AttachmentID != nil:
-		m.Kind = models.MessageAttachment
-	case m.Kind == "":
-		m.Kind = models.MessageText
 	case m.Kind == models.MessageCall && r.Meta != "":
 		m.Call = new(models.CallRecord)
 		if json.Unmarshal([]byte(r.Meta), m.Call) != nil {
