@@ -2,7 +2,10 @@
 // goose. One set of SQL files serves Postgres and SQLite: the files are
 // written for Postgres, and the few type names SQLite spells differently are
 // translated when the files are read (see sqliteTypes), so both databases
-// share one numbered history.
+// share one numbered history. The rare statement one database cannot run
+// (SQLite cannot alter a CHECK constraint, only rebuild the table) sits
+// between "-- +only postgres" or "-- +only sqlite" and "-- +only end"; the
+// other database skips those lines.
 package migrations
 
 import (
@@ -63,7 +66,10 @@ func provider(db *sql.DB, dialect Dialect, log *slog.Logger) (*goose.Provider, e
 		return nil, err
 	}
 	gd := goose.DialectPostgres
-	var fsys fs.FS = sub
+	fsys, err := translate(sub, dialect)
+	if err != nil {
+		return nil, err
+	}
 	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithSlog(log)}
 	if dialect == Postgres {
 		// Nodes starting together take turns: an advisory lock serialises them.
@@ -75,9 +81,6 @@ func provider(db *sql.DB, dialect Dialect, log *slog.Logger) (*goose.Provider, e
 	}
 	if dialect == SQLite {
 		gd = goose.DialectSQLite3
-		if fsys, err = translate(sub); err != nil {
-			return nil, err
-		}
 	}
 	return goose.NewProvider(gd, db, fsys, opts...)
 }
@@ -90,8 +93,9 @@ var sqliteTypes = [][2]string{
 	{"BYTEA", "BLOB"},
 }
 
-// translate returns an in-memory copy of fsys with the SQLite type names.
-func translate(fsys fs.FS) (fs.FS, error) {
+// translate returns an in-memory copy of fsys for dialect: without the
+// other database's "-- +only" blocks and, for SQLite, with its type names.
+func translate(fsys fs.FS, dialect Dialect) (fs.FS, error) {
 	out := fstest.MapFS{}
 	err := fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -101,11 +105,43 @@ func translate(fsys fs.FS) (fs.FS, error) {
 		if err != nil {
 			return err
 		}
-		for _, r := range sqliteTypes {
-			b = bytes.ReplaceAll(b, []byte(r[0]), []byte(r[1]))
+		if b, err = onlyFor(b, dialect); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if dialect == SQLite {
+			for _, r := range sqliteTypes {
+				b = bytes.ReplaceAll(b, []byte(r[0]), []byte(r[1]))
+			}
 		}
 		out[path] = &fstest.MapFile{Data: b, Mode: 0o444}
 		return nil
 	})
 	return out, err
+}
+
+// onlyFor drops the lines of the blocks meant for another dialect.
+func onlyFor(b []byte, dialect Dialect) ([]byte, error) {
+	var out [][]byte
+	var in Dialect // the block being read ("" outside blocks)
+	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
+		mark, ok := bytes.CutPrefix(bytes.TrimSpace(line), []byte("-- +only "))
+		if !ok {
+			if in == "" || in == dialect {
+				out = append(out, line)
+			}
+			continue
+		}
+		switch d := Dialect(bytes.TrimSpace(mark)); {
+		case d == "end" && in != "":
+			in = ""
+		case (d == Postgres || d == SQLite) && in == "":
+			in = d
+		default:
+			return nil, fmt.Errorf("misplaced %q", bytes.TrimSpace(line))
+		}
+	}
+	if in != "" {
+		return nil, fmt.Errorf("block for %s not ended", in)
+	}
+	return bytes.Join(out, nil), nil
 }
