@@ -64,11 +64,13 @@ const (
 	ActionNoShow      Action = "no_show"
 	ActionReschedule  Action = "reschedule"
 	ActionDiagnose    Action = "diagnose"
+	ActionConfirm     Action = "confirm" // the payment arrived: a hold becomes booked
+	ActionRelease     Action = "release" // the payment failed or ran out: the hold ends
 )
 
 // Actions lists every action, for tables.
 var Actions = []Action{ActionView, ActionReadHistory, ActionJoin, ActionSend, ActionCall, ActionHangup,
-	ActionStart, ActionComplete, ActionCancel, ActionNoShow, ActionReschedule, ActionDiagnose}
+	ActionStart, ActionComplete, ActionCancel, ActionNoShow, ActionReschedule, ActionDiagnose, ActionConfirm, ActionRelease}
 
 // ErrAppointmentNotFound is the answer for an appointment that does not
 // exist or is not the actor's.
@@ -88,8 +90,11 @@ func (p Policy) Check(actor Actor, a Appointment, action Action, now time.Time) 
 		if err := participantOnly(rel); err != nil {
 			return err
 		}
-		if a.Status == StatusCancelled {
+		switch a.Status {
+		case StatusCancelled:
 			return Errorf(EFORBIDDEN, "this consultation was cancelled")
+		case StatusPendingPayment:
+			return Errorf(EFORBIDDEN, "this consultation opens once it is paid")
 		}
 		return nil
 	case ActionSend:

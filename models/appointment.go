@@ -10,18 +10,21 @@ type AppointmentStatus string
 
 // Appointment statuses.
 const (
-	StatusBooked     AppointmentStatus = "booked"
-	StatusInProgress AppointmentStatus = "in_progress"
-	StatusCompleted  AppointmentStatus = "completed"
-	StatusCancelled  AppointmentStatus = "cancelled"
-	StatusNoShow     AppointmentStatus = "no_show"
+	// StatusPendingPayment holds the slot while the patient pays (paid
+	// bookings only); the payment's success books it.
+	StatusPendingPayment AppointmentStatus = "pending_payment"
+	StatusBooked         AppointmentStatus = "booked"
+	StatusInProgress     AppointmentStatus = "in_progress"
+	StatusCompleted      AppointmentStatus = "completed"
+	StatusCancelled      AppointmentStatus = "cancelled"
+	StatusNoShow         AppointmentStatus = "no_show"
 )
 
 // Statuses lists every status, in lifecycle order.
-var Statuses = []AppointmentStatus{StatusBooked, StatusInProgress, StatusCompleted, StatusCancelled, StatusNoShow}
+var Statuses = []AppointmentStatus{StatusPendingPayment, StatusBooked, StatusInProgress, StatusCompleted, StatusCancelled, StatusNoShow}
 
-// ActiveStatuses hold their slot.
-var ActiveStatuses = []AppointmentStatus{StatusBooked, StatusInProgress}
+// ActiveStatuses hold their slot (a hold awaiting payment too).
+var ActiveStatuses = []AppointmentStatus{StatusPendingPayment, StatusBooked, StatusInProgress}
 
 // Party is a participant of an appointment as the appointment shows them.
 type Party struct {
@@ -59,6 +62,8 @@ type Appointment struct {
 	// Unread is the viewer's unread state of the room, set in a
 	// participant's list (never for admins: the text is the patient's).
 	Unread *Unread
+	// Payment is the appointment's payment, for a paid booking.
+	Payment *Payment
 }
 
 // IsParticipant reports whether userID is the appointment's patient or doctor.
@@ -66,7 +71,8 @@ func (a Appointment) IsParticipant(userID string) bool {
 	return userID != "" && (a.PatientID == userID || a.DoctorID == userID)
 }
 
-// Active reports whether the appointment still holds its slot.
+// Active reports whether the appointment is confirmed and not over: its
+// room is open for calls. (A hold awaiting payment is not.)
 func (a Appointment) Active() bool {
 	return a.Status == StatusBooked || a.Status == StatusInProgress
 }

@@ -31,6 +31,9 @@ const (
 	KindSessionEnded           EventKind = "session_ended"
 	KindAnnouncementPosted     EventKind = "announcement_posted"
 	KindMessagePosted          EventKind = "message_posted"
+	KindPaymentSucceeded       EventKind = "payment_succeeded"
+	KindPaymentReleased        EventKind = "payment_released"
+	KindPaymentRefunded        EventKind = "payment_refunded"
 )
 
 // Event is one domain event.
@@ -64,6 +67,9 @@ type AppointmentBooked struct{ AppointmentEvent }
 type AppointmentCancelled struct {
 	AppointmentEvent
 	Reason string
+	// Unpaid: the appointment was only held awaiting payment; the doctor
+	// never heard of it.
+	Unpaid bool `json:",omitempty"`
 }
 
 // AppointmentRescheduled: the appointment moved to another slot.
@@ -142,6 +148,26 @@ func (e MessagePosted) Recipients() []string {
 	return out
 }
 
+// PaymentSucceeded: the patient paid; the appointment is booked (an
+// AppointmentBooked is raised with it).
+type PaymentSucceeded struct {
+	AppointmentEvent
+	Payment Payment
+}
+
+// PaymentReleased: a hold ended unpaid (the provider refused the payment,
+// or it ran out); the slot is free again.
+type PaymentReleased struct {
+	AppointmentEvent
+	Payment Payment
+}
+
+// PaymentRefunded: a payment was paid back in full.
+type PaymentRefunded struct {
+	AppointmentEvent
+	Payment Payment
+}
+
 // EventKind implementations.
 func (AppointmentBooked) EventKind() EventKind      { return KindAppointmentBooked }
 func (AppointmentCancelled) EventKind() EventKind   { return KindAppointmentCancelled }
@@ -156,6 +182,9 @@ func (PasswordChanged) EventKind() EventKind        { return KindPasswordChanged
 func (SessionEnded) EventKind() EventKind           { return KindSessionEnded }
 func (AnnouncementPosted) EventKind() EventKind     { return KindAnnouncementPosted }
 func (MessagePosted) EventKind() EventKind          { return KindMessagePosted }
+func (PaymentSucceeded) EventKind() EventKind       { return KindPaymentSucceeded }
+func (PaymentReleased) EventKind() EventKind        { return KindPaymentReleased }
+func (PaymentRefunded) EventKind() EventKind        { return KindPaymentRefunded }
 
 // eventTypes decodes stored events by kind.
 var eventTypes = map[EventKind]func() Event{
@@ -172,6 +201,9 @@ var eventTypes = map[EventKind]func() Event{
 	KindSessionEnded:           func() Event { return &SessionEnded{} },
 	KindAnnouncementPosted:     func() Event { return &AnnouncementPosted{} },
 	KindMessagePosted:          func() Event { return &MessagePosted{} },
+	KindPaymentSucceeded:       func() Event { return &PaymentSucceeded{} },
+	KindPaymentReleased:        func() Event { return &PaymentReleased{} },
+	KindPaymentRefunded:        func() Event { return &PaymentRefunded{} },
 }
 
 // EncodeEvent serialises an event for the outbox.
@@ -217,6 +249,12 @@ func DecodeEvent(kind EventKind, payload []byte) (Event, error) {
 	case *AnnouncementPosted:
 		return *v, nil
 	case *MessagePosted:
+		return *v, nil
+	case *PaymentSucceeded:
+		return *v, nil
+	case *PaymentReleased:
+		return *v, nil
+	case *PaymentRefunded:
 		return *v, nil
 	}
 	return nil, fmt.Errorf("unknown event kind %q", kind)

@@ -99,7 +99,9 @@ type Transition struct {
 var Lifecycle = map[Action]Transition{
 	ActionStart:      {From: []AppointmentStatus{StatusBooked}, To: StatusInProgress, By: []Relation{TheDoctor, Admin}, When: FromStartWindow},
 	ActionComplete:   {From: []AppointmentStatus{StatusInProgress}, To: StatusCompleted, By: []Relation{TheDoctor, Admin}},
-	ActionCancel:     {From: []AppointmentStatus{StatusBooked}, To: StatusCancelled, By: []Relation{ThePatient, TheDoctor, Admin}, When: PatientBeforeCutoff},
+	ActionConfirm:    {From: []AppointmentStatus{StatusPendingPayment}, To: StatusBooked, By: []Relation{System}},
+	ActionRelease:    {From: []AppointmentStatus{StatusPendingPayment}, To: StatusCancelled, By: []Relation{System}},
+	ActionCancel:     {From: []AppointmentStatus{StatusPendingPayment, StatusBooked}, To: StatusCancelled, By: []Relation{ThePatient, TheDoctor, Admin}, When: PatientBeforeCutoff},
 	ActionNoShow:     {From: []AppointmentStatus{StatusBooked}, To: StatusNoShow, By: []Relation{TheDoctor, Admin, System}, When: AfterStart},
 	ActionReschedule: {From: []AppointmentStatus{StatusBooked}, To: StatusBooked, By: []Relation{ThePatient, Admin}, When: PatientBeforeCutoff},
 	ActionDiagnose:   {From: []AppointmentStatus{StatusInProgress, StatusCompleted}, By: []Relation{TheDoctor}},

@@ -19,6 +19,10 @@ const (
 	NotifyStarted      NotificationKind = "consultation_started"
 	NotifyDiagnosis    NotificationKind = "diagnosis_ready"
 	NotifyAnnouncement NotificationKind = "announcement"
+	// A paid booking's receipt, its release when unpaid, and its refund.
+	NotifyPaymentReceived NotificationKind = "payment_received"
+	NotifyPaymentFailed   NotificationKind = "payment_failed"
+	NotifyPaymentRefunded NotificationKind = "payment_refunded"
 )
 
 // Notification is a stored message to one user; it is pushed live after it
@@ -86,7 +90,8 @@ type NotificationService interface {
 // diagnoses (not announcements, which may reach everyone at once).
 func Mailable(k NotificationKind) bool {
 	switch k {
-	case NotifyBooked, NotifyCancelled, NotifyRescheduled, NotifyReminder, NotifyStarted, NotifyDiagnosis:
+	case NotifyBooked, NotifyCancelled, NotifyRescheduled, NotifyReminder, NotifyStarted, NotifyDiagnosis,
+		NotifyPaymentReceived, NotifyPaymentFailed, NotifyPaymentRefunded:
 		return true
 	}
 	return false
@@ -120,6 +125,9 @@ func NotificationsFor(env Envelope) []Notification {
 		t, zone := reader(a.DoctorID)
 		add(a.DoctorID, NotifyBooked, t.T("New appointment"), t.T("%s booked %s.", partyName(a.Patient, t.T("A patient")), t.When(a.StartsAt, zone)), data())
 	case AppointmentCancelled:
+		if ev.Unpaid {
+			break
+		}
 		for _, to := range otherParties(a, ev.ActorID) {
 			t, zone := reader(to)
 			d := data()
@@ -148,6 +156,22 @@ func NotificationsFor(env Envelope) []Notification {
 	case DiagnosisReady:
 		t, _ := reader(a.PatientID)
 		add(a.PatientID, NotifyDiagnosis, t.T("Your diagnosis is ready"), t.T("%s has written up your consultation.", partyName(a.Doctor, t.T("your doctor"))), data())
+	case PaymentSucceeded:
+		t, zone := reader(a.PatientID)
+		add(a.PatientID, NotifyPaymentReceived, t.T("Payment received"), t.T("We received %s for your consultation with %s on %s. Receipt %s.",
+			FormatMoney(ev.Payment.Amount, ev.Payment.Currency), partyName(a.Doctor, t.T("your doctor")), t.When(a.StartsAt, zone),
+			ev.Payment.ReceiptNumber()), paymentData(data(), ev.Payment))
+	case PaymentReleased:
+		t, zone := reader(a.PatientID)
+		body := t.T("The payment for your appointment of %s did not go through, so the slot was released.", t.When(a.StartsAt, zone))
+		if ev.Payment.Status == PayExpired {
+			body = t.T("The payment for your appointment of %s was not completed in time, so the slot was released.", t.When(a.StartsAt, zone))
+		}
+		add(a.PatientID, NotifyPaymentFailed, t.T("Appointment not booked"), body, paymentData(data(), ev.Payment))
+	case PaymentRefunded:
+		t, zone := reader(a.PatientID)
+		add(a.PatientID, NotifyPaymentRefunded, t.T("Refund issued"), t.T("%s was refunded for your appointment of %s. It reaches your account in a few days.",
+			FormatMoney(ev.Payment.RefundedAmount, ev.Payment.Currency), t.When(a.StartsAt, zone)), paymentData(data(), ev.Payment))
 	case ReminderDue:
 		for _, r := range []struct {
 			to, fallback string
@@ -161,6 +185,12 @@ func NotificationsFor(env Envelope) []Notification {
 		}
 	}
 	return out
+}
+
+// paymentData adds a payment's figures to a notification's data.
+func paymentData(d map[string]any, p Payment) map[string]any {
+	d["payment_id"], d["amount"], d["currency"], d["status"], d["receipt_number"] = p.ID, p.Amount, p.Currency, string(p.Status), p.ReceiptNumber()
+	return d
 }
 
 // AnnouncementFor renders an announcement for one recipient.

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/currency"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 	"golang.org/x/text/message/catalog"
@@ -56,6 +57,13 @@ var texts = func() *catalog.Builder {
 		"in %d hours":                                        "%d 小时后",
 		"Open Teleconsult: %s\n\nYou get these mails because email notifications are on in your profile (%s).": "打开 Teleconsult：%s\n\n您收到这些邮件，是因为您在个人资料中开启了邮件通知（%s）。",
 		"Reset your Teleconsult password": "重置您的 Teleconsult 密码",
+		"Payment received":                "已收到付款",
+		"We received %s for your consultation with %s on %s. Receipt %s.": "我们已收到您与 %[2]s 在 %[3]s 的问诊费用 %[1]s。收据编号 %[4]s。",
+		"Appointment not booked": "预约未成功",
+		"The payment for your appointment of %s did not go through, so the slot was released.":        "%s 的预约付款未成功，该时段已释放。",
+		"The payment for your appointment of %s was not completed in time, so the slot was released.": "%s 的预约未在规定时间内完成付款，该时段已释放。",
+		"Refund issued": "已退款",
+		"%s was refunded for your appointment of %s. It reaches your account in a few days.": "%[2]s 的预约已退款 %[1]s，款项将在几天内退回您的账户。",
 		"Hello %s,\n\nSomeone (we hope you) asked to reset the password of your Teleconsult account. Open this link within an hour to choose a new one:\n\n%s\n\nIf it was not you, ignore this mail: your password stays as it is.\n": "%s，您好：\n\n有人（希望是您本人）申请重置您的 Teleconsult 账户密码。请在一小时内打开以下链接设置新密码：\n\n%s\n\n如果不是您本人操作，请忽略此邮件，您的密码不会改变。\n",
 	}
 	for key, text := range zh {
@@ -140,4 +148,26 @@ func (t Text) In(d time.Duration) string {
 	default:
 		return t.T("in %d hours", int(d.Round(time.Hour)/time.Hour))
 	}
+}
+
+// FormatMoney writes an amount in minor units with its currency code,
+// with the currency's own number of decimals ("45.00 EUR", "3000 JPY"),
+// by integer arithmetic.
+func FormatMoney(amount int64, code string) string {
+	digits := 2
+	if unit, err := currency.ParseISO(code); err == nil {
+		digits, _ = currency.Standard.Rounding(unit)
+	}
+	sign := ""
+	if amount < 0 {
+		sign, amount = "-", -amount
+	}
+	if digits == 0 {
+		return fmt.Sprintf("%s%d %s", sign, amount, code)
+	}
+	scale := int64(1)
+	for range digits {
+		scale *= 10
+	}
+	return fmt.Sprintf("%s%d.%0*d %s", sign, amount/scale, digits, amount%scale, code)
 }

@@ -67,7 +67,7 @@ CREATE TABLE payments (
     updated_at      TIMESTAMPTZ NOT NULL
 );
 CREATE UNIQUE INDEX payments_appointment_key ON payments (appointment_id);
-CREATE UNIQUE INDEX payments_provider_ref_key ON payments (provider, provider_ref) WHERE provider_ref <> '';
+CREATE INDEX payments_provider_ref_idx ON payments (provider, provider_ref);
 CREATE INDEX payments_patient_idx ON payments (patient_id, created_at, id);
 CREATE INDEX payments_doctor_idx ON payments (doctor_id, created_at, id);
 CREATE INDEX payments_created_idx ON payments (created_at, id);

@@ -20,6 +20,8 @@ type Appointments struct {
 	policy models.Policy
 	audit  *Audit
 	outbox *Outbox
+	// payments charges for paid bookings (nil: none, see NewPayments).
+	payments *Payments
 }
 
 // NewAppointments builds the appointment service.
@@ -40,11 +42,24 @@ func (s *Appointments) Get(ctx context.Context, actor models.Actor, id string) (
 	if actor.IsAdmin() {
 		s.audit.recordAfter(ctx, actor, "appointment.read", "appointment", id, nil)
 	}
-	return a, nil
+	return seenBy(actor, a), nil
+}
+
+// seenBy is the appointment as actor may see it (its payment's secret is
+// the patient's alone).
+func seenBy(actor models.Actor, a models.Appointment) models.Appointment {
+	if a.Payment != nil {
+		p := a.Payment.SeenBy(actor)
+		a.Payment = &p
+	}
+	return a
 }
 
 // Book takes a free slot for the actor (a patient). The unique index on
-// active (doctor, start) decides races: the loser gets ESLOTTAKEN.
+// active (doctor, start) decides races: the loser gets ESLOTTAKEN. When
+// the doctor has a fee and payments are on, the slot is held
+// (pending_payment) and the payment started at the provider after the
+// commit; the provider's success books it.
 func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.BookInput) (models.Appointment, error) {
 	if actor.Role != models.RolePatient {
 		return models.Appointment{}, models.Errorf(models.EFORBIDDEN, "only patients book appointments")
@@ -64,7 +79,7 @@ func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.B
 		if err := lockPatient(ctx, tx, actor.UserID); err != nil {
 			return err
 		}
-		slot, err := s.slotAt(ctx, tx, in.DoctorID, start, "")
+		slot, doctor, err := s.slotAt(ctx, tx, in.DoctorID, start, "")
 		if err != nil {
 			return err
 		}
@@ -74,16 +89,39 @@ func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.B
 		if err := s.checkActive(ctx, tx, actor.UserID); err != nil {
 			return err
 		}
+		fee, paid := s.payments.charges(doctor)
+		status := models.StatusBooked
+		if paid {
+			status = models.StatusPendingPayment
+		}
 		row := appointmentFromModel(models.Appointment{ID: id, DoctorID: in.DoctorID, PatientID: actor.UserID, StartsAt: slot.StartsAt,
-			EndsAt: slot.EndsAt, Status: models.StatusBooked, Reason: in.Reason, CreatedAt: now, UpdatedAt: now})
-		if err := tx.Omit("Doctor", "Patient").Create(&row).Error; err != nil {
+			EndsAt: slot.EndsAt, Status: status, Reason: in.Reason, CreatedAt: now, UpdatedAt: now})
+		if err := tx.Omit("Doctor", "Patient", "Payment").Create(&row).Error; err != nil {
 			return slotErr(err)
+		}
+		if paid {
+			// Held, not booked: nobody is told until the payment arrives.
+			if err := s.payments.hold(ctx, tx, actor, row.toModel(), fee, now); err != nil {
+				return err
+			}
+			if err := s.audit.record(ctx, tx, actor, "appointment.hold", "appointment", id, map[string]any{"status": status, "starts_at": start}); err != nil {
+				return err
+			}
+			booked, err = loadAppointment(ctx, tx, id)
+			return err
 		}
 		booked, err = s.record(ctx, tx, actor, id, "appointment.book", map[string]any{"status": models.StatusBooked, "starts_at": start}, now,
 			func(e models.AppointmentEvent) models.Event { return models.AppointmentBooked{AppointmentEvent: e} })
 		return err
 	})
-	return s.committed(booked, err)
+	if err == nil && booked.Status == models.StatusPendingPayment {
+		booked, err = s.payments.start(ctx, actor, booked)
+	}
+	if err != nil {
+		return models.Appointment{}, err
+	}
+	a, err := s.committed(booked, err)
+	return seenBy(actor, a), err
 }
 
 // record ends a change inside its transaction: the audit entry, the
@@ -127,38 +165,39 @@ func updateIf(ctx context.Context, tx *gorm.DB, id string, from models.Appointme
 }
 
 // slotAt checks that start is a free slot of the doctor's grid and returns it.
-func (s *Appointments) slotAt(ctx context.Context, tx *gorm.DB, doctorID string, start time.Time, exceptID string) (models.Slot, error) {
+func (s *Appointments) slotAt(ctx context.Context, tx *gorm.DB, doctorID string, start time.Time, exceptID string) (models.Slot, models.User, error) {
 	// Every read goes through tx: on SQLite a second pooled connection
 	// would wait behind this transaction's own write lock.
-	if _, err := enabledDoctor(ctx, tx, doctorID); err != nil {
-		return models.Slot{}, err
+	doctor, err := enabledDoctor(ctx, tx, doctorID)
+	if err != nil {
+		return models.Slot{}, doctor, err
 	}
 	if err := s.policy.CheckBookable(start, s.clock.Now()); err != nil {
-		return models.Slot{}, err
+		return models.Slot{}, doctor, err
 	}
 	sched, err := getSchedule(ctx, tx, doctorID)
 	if models.ErrorCode(err) == models.ENOTFOUND {
-		return models.Slot{}, models.InvalidFields(map[string]any{"starts_at": "is not one of the doctor's free slots"})
+		return models.Slot{}, doctor, models.InvalidFields(map[string]any{"starts_at": "is not one of the doctor's free slots"})
 	}
 	if err != nil {
-		return models.Slot{}, err
+		return models.Slot{}, doctor, err
 	}
 	onGrid := sched.Grid(start, start.Add(time.Second))
 	if len(onGrid) == 0 || !onGrid[0].StartsAt.Equal(start) {
-		return models.Slot{}, models.InvalidFields(map[string]any{"starts_at": "is not one of the doctor's free slots"})
+		return models.Slot{}, doctor, models.InvalidFields(map[string]any{"starts_at": "is not one of the doctor's free slots"})
 	}
 	slot := onGrid[0]
 	offs, busy, err := blockers(ctx, tx, doctorID, slot.StartsAt, slot.EndsAt, exceptID)
 	if err != nil {
-		return models.Slot{}, err
+		return models.Slot{}, doctor, err
 	}
 	if models.OverlapsAny(slot, offs, models.TimeOffSpan) {
-		return models.Slot{}, models.InvalidFields(map[string]any{"starts_at": "falls in the doctor's time off"})
+		return models.Slot{}, doctor, models.InvalidFields(map[string]any{"starts_at": "falls in the doctor's time off"})
 	}
 	if models.OverlapsAny(slot, busy, models.AppointmentSpan) {
-		return models.Slot{}, models.Errorf(models.ESLOTTAKEN, "this slot is no longer free")
+		return models.Slot{}, doctor, models.Errorf(models.ESLOTTAKEN, "this slot is no longer free")
 	}
-	return slot, nil
+	return slot, doctor, nil
 }
 
 // lockPatient serialises the bookings and reschedules of one patient: on
@@ -243,12 +282,23 @@ func (s *Appointments) Cancel(ctx context.Context, actor models.Actor, id string
 		})
 }
 
+// unpaidCancel marks the cancellation of a hold: nobody but the patient
+// knew of it, so nobody else is told.
+func unpaidCancel(ev models.Event, before models.Appointment) models.Event {
+	if c, ok := ev.(models.AppointmentCancelled); ok && before.Status == models.StatusPendingPayment {
+		c.Unpaid = true
+		return c
+	}
+	return ev
+}
+
 // transition applies a lifecycle action with a conditional update, so that
 // two concurrent changes cannot both win, and raises its event.
 func (s *Appointments) transition(ctx context.Context, actor models.Actor, id string, action models.Action, extra map[string]any,
 	raise func(models.AppointmentEvent) models.Event) (models.Appointment, error) {
 	now := s.clock.Now()
 	var after models.Appointment
+	var settle func(context.Context)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		a, err := loadBare(ctx, tx, id)
 		if err != nil {
@@ -277,10 +327,25 @@ func (s *Appointments) transition(ctx context.Context, actor models.Actor, id st
 				return err
 			}
 		}
-		after, err = s.record(ctx, tx, actor, id, "appointment."+string(action), map[string]any{"from": a.Status, "to": to}, now, raise)
+		if to == models.StatusCancelled && s.payments != nil {
+			if settle, err = s.payments.cancelled(ctx, tx, actor, a, now); err != nil {
+				return err
+			}
+		}
+		after, err = s.record(ctx, tx, actor, id, "appointment."+string(action), map[string]any{"from": a.Status, "to": to}, now,
+			func(e models.AppointmentEvent) models.Event { return unpaidCancel(raise(e), a) })
 		return err
 	})
-	return s.committed(after, err)
+	after, err = s.committed(after, err)
+	if err == nil && settle != nil {
+		// The refund (or the voided payment) is asked for now; the
+		// sweeper retries what the provider does not answer.
+		settle(context.WithoutCancel(ctx))
+		if fresh, ferr := loadAppointment(ctx, s.db, id); ferr == nil {
+			after = fresh
+		}
+	}
+	return seenBy(actor, after), err
 }
 
 // Reschedule moves a booked appointment to another free slot in one
@@ -310,7 +375,7 @@ func (s *Appointments) Reschedule(ctx context.Context, actor models.Actor, id st
 		if err := lockPatient(ctx, tx, a.PatientID); err != nil {
 			return err
 		}
-		slot, err := s.slotAt(ctx, tx, a.DoctorID, start, a.ID)
+		slot, _, err := s.slotAt(ctx, tx, a.DoctorID, start, a.ID)
 		if err != nil {
 			return err
 		}
@@ -375,7 +440,7 @@ func (s *Appointments) List(ctx context.Context, actor models.Actor, f models.Ap
 	if err != nil {
 		return models.Page[models.Appointment]{}, err
 	}
-	q := s.db.WithContext(ctx).Model(&appointmentRow{}).Preload("Doctor.Doctor").Preload("Patient")
+	q := s.db.WithContext(ctx).Model(&appointmentRow{}).Preload("Doctor.Doctor").Preload("Patient").Preload("Payment")
 	switch actor.Role {
 	case models.RolePatient:
 		q = q.Where("patient_id = ?", actor.UserID)
@@ -430,7 +495,7 @@ func (s *Appointments) List(ctx context.Context, actor models.Actor, f models.Ap
 	items := make([]models.Appointment, len(rows))
 	ids := make([]string, len(rows))
 	for i, r := range rows {
-		items[i] = r.toModel()
+		items[i] = seenBy(actor, r.toModel())
 		ids[i] = r.ID
 	}
 	if !actor.IsAdmin() {

@@ -154,8 +154,9 @@ type appointmentRow struct {
 	CreatedAt             time.Time
 	UpdatedAt             time.Time
 
-	Doctor  *userRow `gorm:"foreignKey:DoctorID"`
-	Patient *userRow `gorm:"foreignKey:PatientID"`
+	Doctor  *userRow    `gorm:"foreignKey:DoctorID"`
+	Patient *userRow    `gorm:"foreignKey:PatientID"`
+	Payment *paymentRow `gorm:"foreignKey:AppointmentID"`
 }
 
 func (appointmentRow) TableName() string { return "appointments" }
@@ -174,7 +175,7 @@ func (r appointmentRow) toModel() models.Appointment {
 		LastSeq: r.LastSeq, DiagnosisSummary: r.DiagnosisSummary, DiagnosisPrescription: r.DiagnosisPrescription,
 		DiagnosedAt: utcPtr(r.DiagnosedAt), DiagnosisUpdatedAt: utcPtr(r.DiagnosisUpdatedAt), StartedAt: utcPtr(r.StartedAt),
 		CompletedAt: utcPtr(r.CompletedAt), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
-		Doctor: r.Doctor.party(), Patient: r.Patient.party()}
+		Doctor: r.Doctor.party(), Patient: r.Patient.party(), Payment: r.Payment.toModel()}
 }
 
 func appointmentFromModel(a models.Appointment) appointmentRow {

@@ -41,7 +41,7 @@ func discardIfNil(log *slog.Logger) *slog.Logger {
 func loadAppointment(ctx context.Context, db *gorm.DB, id string) (models.Appointment, error) {
 	var r appointmentRow
 	// One statement: the people are joined, not preloaded.
-	err := db.WithContext(ctx).Joins("Patient").Joins("Doctor.Doctor").Where("appointments.id = ?", id).Take(&r).Error
+	err := db.WithContext(ctx).Joins("Patient").Joins("Doctor.Doctor").Joins("Payment").Where("appointments.id = ?", id).Take(&r).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return models.Appointment{}, models.ErrAppointmentNotFound
 	}

@@ -787,7 +787,8 @@ func TestStats(t *testing.T) {
 				t.Fatal(err)
 			}
 			wantUsers := map[models.Role]int64{models.RoleAdmin: 1, models.RoleDoctor: 2, models.RolePatient: 3}
-			wantAppts := map[models.AppointmentStatus]int64{models.StatusBooked: 2, models.StatusInProgress: 1, models.StatusCompleted: 1, models.StatusCancelled: 1, models.StatusNoShow: 1}
+			wantAppts := map[models.AppointmentStatus]int64{models.StatusBooked: 2, models.StatusInProgress: 1, models.StatusCompleted: 1, models.StatusCancelled: 1, models.StatusNoShow: 1,
+				models.StatusPendingPayment: 0}
 			if fmt.Sprint(got.UsersByRole) != fmt.Sprint(wantUsers) || fmt.Sprint(got.AppointmentsByStatus) != fmt.Sprint(wantAppts) || got.MessagesToday != 2 {
 				t.Fatalf("stats = %+v, want users %v, appointments %v, 2 messages today", got, wantUsers, wantAppts)
 			}
