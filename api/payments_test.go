@@ -127,6 +127,11 @@ func TestPaidBookingOverREST(t *testing.T) {
 	if kinds["payment_received"] != 1 || kinds["payment_refunded"] != 1 {
 		t.Fatalf("patient's notifications by kind: %v", kinds)
 	}
+	// The patient's data export carries the payment with its appointment.
+	if r := c.do("GET", "/api/v1/me/export", c.patTok, nil).must(t, 200); !strings.Contains(string(r.Raw), p.ReceiptNumber) ||
+		!strings.Contains(string(r.Raw), `"refunded_amount":4500`) {
+		t.Fatalf("the export lacks the payment: %.300s", r.Raw)
+	}
 }
 
 func TestTwoPatientsRaceForAPaidSlotOverREST(t *testing.T) {
