@@ -188,6 +188,20 @@ func TestCSPAndRefusalMetrics(t *testing.T) {
 	if strings.Contains(csp, "ws: ") || strings.Contains(csp, "wss:;") || !strings.Contains(csp, "ws://"+host) || !strings.Contains(csp, "wss://"+host) {
 		t.Fatalf("CSP connect-src: %s", csp)
 	}
+	if strings.Contains(csp, "stripe") || !strings.Contains(csp, "frame-src 'self';") {
+		t.Fatalf("CSP without payments allows more than the app: %s", csp)
+	}
+	// With Stripe on, Stripe.js and its card frames may load, nothing else.
+	paid := newTestAPI(t, modeltest.NewSQLite(t), func(o *modeltest.Options, c *Config) {
+		c.WebDir = dir
+		o.Payments = modeltest.StripeProvider(t, "http://127.0.0.1:1")
+	})
+	csp = paid.do("GET", "/", "", nil).must(t, 200).Header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self' https://js.stripe.com;", "frame-src 'self' https://js.stripe.com https://hooks.stripe.com;", "https://api.stripe.com;"} {
+		if !strings.Contains(csp, want) {
+			t.Fatalf("CSP with Stripe lacks %q: %s", want, csp)
+		}
+	}
 	for range 3 {
 		a.do("GET", "/api/v1/me", "", nil).must(t, 401)
 	}

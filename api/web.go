@@ -24,7 +24,7 @@ func (s *Server) serveWeb(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", webCSP(c.Request.Host))
+	h.Set("Content-Security-Policy", webCSP(c.Request.Host, s.svc.PaymentConfig.Provider == "stripe"))
 	clean := path.Clean("/" + c.Request.URL.Path)
 	file := filepath.Join(s.cfg.WebDir, filepath.FromSlash(clean))
 	if st, err := os.Stat(file); err == nil && !st.IsDir() {
@@ -55,13 +55,20 @@ const noWebApp = `<!doctype html><meta charset="utf-8"><title>Teleconsult</title
 // webCSP lets the app load only its own code; media and images may be blobs
 // (attachments, call streams) and sockets may connect back to this host
 // only (no ws:/wss: wildcard that would let injected script talk anywhere).
-func webCSP(host string) string {
-	connect := "'self'"
+// With Stripe payments on, Stripe.js and its card frames are allowed, as
+// Stripe documents (https://docs.stripe.com/security/guide#content-security-policy).
+func webCSP(host string, stripe bool) string {
+	script, frame, connect := "'self'", "'self'", "'self'"
 	if validHost(host) {
 		connect += " ws://" + host + " wss://" + host
 	}
-	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-		"img-src 'self' blob: data:; media-src 'self' blob:; connect-src " + connect + "; " +
+	if stripe {
+		script += " https://js.stripe.com"
+		frame += " https://js.stripe.com https://hooks.stripe.com"
+		connect += " https://api.stripe.com"
+	}
+	return "default-src 'self'; script-src " + script + "; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' blob: data:; media-src 'self' blob:; connect-src " + connect + "; frame-src " + frame + "; " +
 		"font-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'self'"
 }
 
