@@ -58,6 +58,7 @@ func (s *Server) routes() {
 	s.chatRoutes(v1, authed, admin)
 	s.notificationRoutes(v1, authed, admin)
 	s.callRoutes(v1, authed, admin)
+	s.paymentRoutes(v1, authed, admin)
 
 	e.NoMethod(func(c *gin.Context) {
 		c.AbortWithStatusJSON(http.StatusMethodNotAllowed, wire.ErrorBody{Error: wire.Error{Code: models.EINVALID, Message: "this endpoint does not take that method"}})

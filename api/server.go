@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"teleconsult/models"
+	"teleconsult/wire"
 )
 
 // Services are the domain operations the handlers call.
@@ -28,6 +29,10 @@ type Services struct {
 	Calls         models.CallService
 	Resets        models.PasswordResetService
 	Accounts      models.AccountService
+	// Payments takes the fees of paid bookings; PaymentConfig tells the
+	// web app how (nil Payments: bookings are paid at the clinic).
+	Payments      models.PaymentService
+	PaymentConfig wire.PaymentConfig
 	// ICE are the STUN/TURN servers handed to callers.
 	ICE   models.ICEConfig
 	Clock models.Clock

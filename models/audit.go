@@ -56,6 +56,21 @@ type Stats struct {
 	// they are for, by status; messages by the day they were sent.
 	AppointmentsByDay []DayStatuses
 	MessagesByDay     []DayCount
+	// PaymentsByDay: per currency with payments in the window, every day:
+	// what was paid (by the day it arrived) and refunded (by the day it
+	// went back). PaymentTotals: all time, per currency.
+	PaymentsByDay []PaymentDay
+	PaymentTotals []PaymentTotal
+}
+
+// PaymentTotal is all the money of one currency.
+type PaymentTotal struct {
+	Currency string
+	// Count is how many payments arrived; Paid and Refunded are sums in
+	// minor units.
+	Count    int64
+	Paid     int64
+	Refunded int64
 }
 
 // StatsDays is how many days the admin's charts cover.

@@ -174,7 +174,9 @@ type PaymentFilter struct {
 	Cursor string
 }
 
-// PaymentDay is one day of payments in a currency, for the dashboard.
+// PaymentDay is one day of payments in a currency, for the dashboard:
+// how many arrived and their sum, and the sum refunded that day (minor
+// units).
 type PaymentDay struct {
 	Date     string
 	Currency string
@@ -191,6 +193,9 @@ type PaymentService interface {
 	// List returns the actor's payments, newest first (doctors: for their
 	// appointments; admins: all). Returns EINVALID.
 	List(ctx context.Context, actor Actor, f PaymentFilter) (Page[Payment], error)
+	// HandleWebhook verifies a provider's webhook request (EINVALID when
+	// its signature does not) and handles its event.
+	HandleWebhook(ctx context.Context, payload []byte, header func(name string) string) error
 	// HandleEvent applies a verified provider event once: a success books
 	// the held appointment (or refunds it when the hold had ended), a
 	// failure releases the slot.

@@ -85,6 +85,10 @@ type Options struct {
 	ICE                models.ICEConfig
 	// Mailer sends the services' mail (nil: into a discarded log).
 	Mailer models.Mailer
+	// Payments takes paid bookings' fees (nil: paid at the clinic);
+	// PaymentHold is how long they hold their slot unpaid.
+	Payments    models.PaymentProvider
+	PaymentHold time.Duration
 }
 
 // DefaultOptions returns production-like options for tests: a settable
@@ -130,6 +134,7 @@ type Services struct {
 	Stats         *store.Stats
 	Resets        *store.Resets
 	Accounts      *store.Accounts
+	Payments      *store.Payments
 }
 
 // NewServices builds the services on db with opts. Nothing subscribes to
@@ -144,6 +149,7 @@ func NewServices(db *database.DB, opts Options) *Services {
 	s.Auth = store.NewAuth(g, clock, opts.Issuer, opts.Hasher, opts.Limiter, opts.RefreshTTL, nil).WithOutbox(s.Outbox)
 	s.Schedules = store.NewSchedules(g, clock, opts.Policy)
 	s.Appointments = store.NewAppointments(g, clock, opts.Policy, s.Audit, s.Outbox)
+	s.Payments = store.NewPayments(s.Appointments, opts.Payments, opts.PaymentHold, nil)
 	s.Chat = store.NewChat(g, clock, opts.Policy, s.Audit, s.Outbox, opts.Files, opts.AttachmentMaxBytes)
 	s.Calls = store.NewCalls(g, clock, opts.Policy, s.Outbox, opts.RingTimeout)
 	s.Notifications = store.NewNotifications(g, clock, s.Audit, s.Outbox, opts.ReminderOffsets)

@@ -214,6 +214,76 @@ type Appointment struct {
 	LastSeq      int64                    `json:"last_seq"`
 	CreatedAt    time.Time                `json:"created_at"`
 	UpdatedAt    time.Time                `json:"updated_at"`
+	// Payment is set for a paid booking.
+	Payment *Payment `json:"payment,omitempty"`
+}
+
+// Payment is what a patient pays for an appointment; its receipt.
+type Payment struct {
+	ID            string               `json:"id"`
+	AppointmentID string               `json:"appointment_id"`
+	Provider      string               `json:"provider"`
+	ProviderRef   string               `json:"provider_ref"`
+	Status        models.PaymentStatus `json:"status"`
+	// Amount and RefundedAmount are in the currency's minor units.
+	Amount         int64      `json:"amount"`
+	Currency       string     `json:"currency"`
+	ClientSecret   string     `json:"client_secret,omitempty"`
+	ExpiresAt      time.Time  `json:"expires_at"`
+	PaidAt         *time.Time `json:"paid_at"`
+	RefundedAmount int64      `json:"refunded_amount"`
+	RefundedAt     *time.Time `json:"refunded_at"`
+	FailureReason  string     `json:"failure_reason,omitempty"`
+	ReceiptNumber  string     `json:"receipt_number"`
+	CreatedAt      time.Time  `json:"created_at"`
+}
+
+// PaymentItem is a listed payment with its appointment's time and people.
+type PaymentItem struct {
+	Payment
+	StartsAt *time.Time `json:"starts_at,omitempty"`
+	Doctor   *Person    `json:"doctor,omitempty"`
+	Patient  *Person    `json:"patient,omitempty"`
+}
+
+// NewPayment shapes a payment.
+func NewPayment(p models.Payment) Payment {
+	return Payment{ID: p.ID, AppointmentID: p.AppointmentID, Provider: p.Provider, ProviderRef: p.ProviderRef, Status: p.Status,
+		Amount: p.Amount, Currency: p.Currency, ClientSecret: p.ClientSecret, ExpiresAt: p.ExpiresAt.UTC(), PaidAt: utc(p.PaidAt),
+		RefundedAmount: p.RefundedAmount, RefundedAt: utc(p.RefundedAt), FailureReason: p.FailureReason, ReceiptNumber: p.ReceiptNumber(),
+		CreatedAt: p.CreatedAt.UTC()}
+}
+
+// NewPaymentItem shapes a listed payment.
+func NewPaymentItem(p models.Payment) PaymentItem {
+	it := PaymentItem{Payment: NewPayment(p)}
+	if !p.StartsAt.IsZero() {
+		t := p.StartsAt.UTC()
+		it.StartsAt = &t
+	}
+	if p.Doctor != nil {
+		it.Doctor = &Person{ID: p.Doctor.ID, Name: p.Doctor.Name, Specialty: p.Doctor.Specialty}
+	}
+	if p.Patient != nil {
+		it.Patient = &Person{ID: p.Patient.ID, Name: p.Patient.Name}
+	}
+	return it
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// PaymentConfig tells the web app how bookings are paid.
+type PaymentConfig struct {
+	// Provider is "stripe", or "none" (paid at the clinic).
+	Provider       string `json:"provider"`
+	PublishableKey string `json:"publishable_key"`
+	HoldSeconds    int64  `json:"hold_seconds"`
 }
 
 // AppointmentItem is an appointment in a list, with the viewer's unread
@@ -243,6 +313,10 @@ func NewAppointment(a models.Appointment) Appointment {
 	}
 	if a.Patient != nil {
 		d.Patient = &Person{ID: a.Patient.ID, Name: a.Patient.Name}
+	}
+	if a.Payment != nil {
+		p := NewPayment(*a.Payment)
+		d.Payment = &p
 	}
 	if a.DiagnosisSummary != nil {
 		d.Diagnosis = &Diagnosis{Summary: *a.DiagnosisSummary, Prescription: a.DiagnosisPrescription}
@@ -399,6 +473,26 @@ type Stats struct {
 	// The last 30 days (UTC), oldest first.
 	AppointmentsByDay []DayStatuses `json:"appointments_by_day"`
 	MessagesByDay     []DayCount    `json:"messages_by_day"`
+	// Money in minor units: per currency and day, and all-time totals.
+	PaymentsByDay []PaymentDay   `json:"payments_by_day"`
+	PaymentTotals []PaymentTotal `json:"payment_totals"`
+}
+
+// PaymentDay is one day's payments in one currency.
+type PaymentDay struct {
+	Date     string `json:"date"`
+	Currency string `json:"currency"`
+	Count    int64  `json:"count"`
+	Paid     int64  `json:"paid"`
+	Refunded int64  `json:"refunded"`
+}
+
+// PaymentTotal is all the payments in one currency.
+type PaymentTotal struct {
+	Currency string `json:"currency"`
+	Count    int64  `json:"count"`
+	Paid     int64  `json:"paid"`
+	Refunded int64  `json:"refunded"`
 }
 
 // DayStatuses is one day's appointments, by status.
@@ -423,6 +517,13 @@ func NewStats(st models.Stats, socketsOnline int) Stats {
 	}
 	for _, d := range st.MessagesByDay {
 		out.MessagesByDay = append(out.MessagesByDay, DayCount{Date: d.Date, Count: d.Count})
+	}
+	out.PaymentsByDay, out.PaymentTotals = make([]PaymentDay, 0, len(st.PaymentsByDay)), make([]PaymentTotal, 0, len(st.PaymentTotals))
+	for _, d := range st.PaymentsByDay {
+		out.PaymentsByDay = append(out.PaymentsByDay, PaymentDay(d))
+	}
+	for _, t := range st.PaymentTotals {
+		out.PaymentTotals = append(out.PaymentTotals, PaymentTotal(t))
 	}
 	return out
 }

@@ -25,9 +25,11 @@ import (
 	"teleconsult/models"
 	"teleconsult/models/store"
 	"teleconsult/password"
+	"teleconsult/payments/stripe"
 	"teleconsult/ratelimit"
 	"teleconsult/realtime"
 	"teleconsult/token"
+	"teleconsult/wire"
 )
 
 // app is everything the server is made of, wired once.
@@ -43,6 +45,7 @@ type app struct {
 	users         *store.Users
 	schedules     *store.Schedules
 	appointments  *store.Appointments
+	payments      *store.Payments
 	notifications *store.Notifications
 	rt            *realtime.Server
 
@@ -126,6 +129,15 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 	a.schedules = store.NewSchedules(db, clock, policy)
 	a.schedules.MaxRangeDays = cfg.MaxSlotRangeDays
 	a.appointments = store.NewAppointments(db, clock, policy, audit, a.outbox)
+	var provider models.PaymentProvider
+	payConfig := wire.PaymentConfig{Provider: "none", HoldSeconds: int64(cfg.PaymentHold / time.Second)}
+	if cfg.PaymentProvider == "stripe" {
+		if provider, err = stripe.New(stripe.Config{SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase}); err != nil {
+			return nil, err
+		}
+		payConfig.Provider, payConfig.PublishableKey = "stripe", cfg.StripePublishableKey
+	}
+	a.payments = store.NewPayments(a.appointments, provider, cfg.PaymentHold, log)
 	chat := store.NewChat(db, clock, policy, audit, a.outbox, fileStore, cfg.AttachmentMaxBytes)
 	chat.MaxImagePixels, chat.UserDailyBytes, chat.RoomDailyBytes = cfg.ImageMaxPixels, cfg.UploadQuotaUserBytes, cfg.UploadQuotaRoomBytes
 	// Concurrent sends share transactions on Postgres (group commit); the
@@ -183,6 +195,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		func(ctx context.Context) { every(ctx, cfg.ReminderEvery, a.sendReminders) },
 		func(ctx context.Context) { every(ctx, time.Minute, a.sweepNoShows) },
 		func(ctx context.Context) { every(ctx, 10*time.Second, a.sendMails) },
+		func(ctx context.Context) { every(ctx, 30*time.Second, a.sweepPayments) },
 	)
 
 	if cfg.AdminEmail != "" {
@@ -202,6 +215,7 @@ func newApp(ctx context.Context, cfg Config, log *slog.Logger) (a *app, err erro
 		Users: a.users, Auth: auth, Schedules: a.schedules, Appointments: a.appointments, Chat: chat,
 		Notifications: a.notifications, Audit: audit, Stats: store.NewStats(db, clock), Calls: calls, ICE: ice, Clock: clock,
 		Resets: resets, Accounts: store.NewAccounts(db, clock, audit, a.outbox, a.users, a.appointments),
+		Payments: a.payments, PaymentConfig: payConfig,
 	}, api.Options{
 		Config: api.Config{
 			BodyLimit: cfg.BodyLimit, CORSOrigins: cfg.CORSOrigins, TrustedProxies: cfg.TrustedProxies,
@@ -235,6 +249,18 @@ func (a *app) sendMails(ctx context.Context) {
 		a.log.ErrorContext(ctx, "sending notification mails failed", "err", err)
 	} else if n > 0 {
 		a.log.InfoContext(ctx, "sent notification mails", "count", n)
+	}
+}
+
+// sweepPayments releases unpaid holds that ran out and retries refunds.
+func (a *app) sweepPayments(ctx context.Context) {
+	n, err := a.payments.Sweep(ctx)
+	if err != nil {
+		a.log.WarnContext(ctx, "payment sweep", "err", err)
+		return
+	}
+	if n > 0 {
+		a.log.InfoContext(ctx, "payments swept", "count", n)
 	}
 }
 

@@ -43,11 +43,23 @@ type Config struct {
 	// Mail: SMTP_URL (smtp:// or smtps://; empty: mails go to the log),
 	// MAIL_FROM, and PUBLIC_URL, the address people open the app at (for
 	// links in mails).
-	SMTPURL      string
-	MailFrom     string
-	PublicURL    string
-	CookieSecure bool   // COOKIE_SECURE; defaults to true when APP_ENV=production
-	MetricsToken string // METRICS_TOKEN: bearer token that /metrics requires
+	SMTPURL   string
+	MailFrom  string
+	PublicURL string
+	// Payments: PAYMENT_PROVIDER is "none" (the default: bookings are
+	// confirmed at once and paid at the clinic) or "stripe", with
+	// STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PUBLISHABLE_KEY (for
+	// the web app's card form) and STRIPE_API_BASE (the API's address; a
+	// local stripe-mock in tests). PAYMENT_HOLD is how long a paid booking
+	// keeps its slot unpaid.
+	PaymentProvider      string
+	StripeSecretKey      string
+	StripeWebhookSecret  string
+	StripePublishableKey string
+	StripeAPIBase        string
+	PaymentHold          time.Duration
+	CookieSecure         bool   // COOKIE_SECURE; defaults to true when APP_ENV=production
+	MetricsToken         string // METRICS_TOKEN: bearer token that /metrics requires
 	// PprofAddr is PPROF_ADDR: when set, Go's profiler (net/http/pprof)
 	// listens there, apart from the public address. Keep it on loopback.
 	PprofAddr string
@@ -131,6 +143,12 @@ func loadConfig(getenv func(string) string) (Config, error) {
 		SMTPURL:                   r.str("SMTP_URL", ""),
 		MailFrom:                  r.str("MAIL_FROM", "Teleconsult <no-reply@localhost>"),
 		PublicURL:                 r.str("PUBLIC_URL", "http://localhost:8080"),
+		PaymentProvider:           r.str("PAYMENT_PROVIDER", "none"),
+		StripeSecretKey:           r.str("STRIPE_SECRET_KEY", ""),
+		StripeWebhookSecret:       r.str("STRIPE_WEBHOOK_SECRET", ""),
+		StripePublishableKey:      r.str("STRIPE_PUBLISHABLE_KEY", ""),
+		StripeAPIBase:             r.str("STRIPE_API_BASE", ""),
+		PaymentHold:               r.duration("PAYMENT_HOLD", 15*time.Minute),
 		TrustedProxies:            r.list("TRUSTED_PROXIES"),
 		CookieSecure:              r.boolean("COOKIE_SECURE", strings.TrimSpace(getenv("APP_ENV")) == "production"),
 		MetricsToken:              r.str("METRICS_TOKEN", ""),
@@ -193,6 +211,21 @@ func loadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.RedisURL != "" && !strings.HasPrefix(c.RedisURL, "redis://") && !strings.HasPrefix(c.RedisURL, "rediss://") {
 		return Config{}, fmt.Errorf("REDIS_URL must be a redis:// or rediss:// URL")
+	}
+	switch c.PaymentProvider {
+	case "none":
+	case "stripe":
+		if c.StripeSecretKey == "" || c.StripeWebhookSecret == "" {
+			return Config{}, fmt.Errorf("PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET")
+		}
+		if c.StripeAPIBase != "" && !strings.HasPrefix(c.StripeAPIBase, "https://") && !strings.HasPrefix(c.StripeAPIBase, "http://") {
+			return Config{}, fmt.Errorf("STRIPE_API_BASE must be an http(s):// URL")
+		}
+	default:
+		return Config{}, fmt.Errorf("PAYMENT_PROVIDER must be none or stripe, got %q", c.PaymentProvider)
+	}
+	if c.PaymentHold < time.Minute || c.PaymentHold > 24*time.Hour {
+		return Config{}, fmt.Errorf("PAYMENT_HOLD must be from 1m to 24h")
 	}
 	if c.AccessTokenTTL <= 0 || c.RefreshTokenTTL <= 0 {
 		return Config{}, fmt.Errorf("ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL must be positive")

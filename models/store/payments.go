@@ -287,6 +287,18 @@ func (s *Payments) raise(ctx context.Context, tx *gorm.DB, appointmentID string,
 	return s.appts.outbox.add(tx, ev(models.AppointmentEvent{Appointment: a, ActorID: models.SystemActor.UserID, ActorRole: models.SystemActor.Role, At: now}))
 }
 
+// HandleWebhook verifies a webhook request and handles its event.
+func (s *Payments) HandleWebhook(ctx context.Context, payload []byte, header func(string) string) error {
+	if s.provider == nil {
+		return models.Errorf(models.ENOTFOUND, "payments are not enabled")
+	}
+	ev, err := s.provider.ParseEvent(payload, header)
+	if err != nil {
+		return err
+	}
+	return s.HandleEvent(ctx, ev)
+}
+
 // errSeen rolls back a transaction for an event already handled.
 var errSeen = errors.New("payment event already handled")
 
@@ -380,7 +392,9 @@ func (s *Payments) succeeded(ctx context.Context, tx *gorm.DB, p *models.Payment
 			func(e models.AppointmentEvent) models.Event { return models.AppointmentBooked{AppointmentEvent: e} }); err != nil {
 			return nil, err
 		}
-		return nil, s.raise(ctx, tx, a.ID, now, func(e models.AppointmentEvent) models.Event { return models.PaymentSucceeded{AppointmentEvent: e, Payment: *p} })
+		return nil, s.raise(ctx, tx, a.ID, now, func(e models.AppointmentEvent) models.Event {
+			return models.PaymentSucceeded{AppointmentEvent: e, Payment: *p}
+		})
 	case models.PayFailed, models.PayExpired, models.PayCancelled:
 		// Paid after the slot was let go: the money goes back.
 		if ok, err := moveIf(ctx, tx, p.ID, p.Status, map[string]any{"status": string(models.PayRefundPending), "paid_at": now,
@@ -428,7 +442,9 @@ func (s *Payments) release(ctx context.Context, tx *gorm.DB, p *models.Payment, 
 	}
 	p.Status, p.FailureReason, p.ClientSecret = to, reason, ""
 	_, err = s.appts.record(ctx, tx, models.SystemActor, a.ID, "appointment.release", map[string]any{"from": a.Status, "to": models.StatusCancelled}, now,
-		func(e models.AppointmentEvent) models.Event { return models.PaymentReleased{AppointmentEvent: e, Payment: *p} })
+		func(e models.AppointmentEvent) models.Event {
+			return models.PaymentReleased{AppointmentEvent: e, Payment: *p}
+		})
 	return err
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -109,6 +110,63 @@ func (s *Stats) byDay(ctx context.Context, today time.Time, out *models.Stats) e
 		if i, ok := index[m.Day]; ok {
 			out.MessagesByDay[i].Count = m.N
 		}
+	}
+	return s.payments(ctx, first, end, out)
+}
+
+// payments fills the money: per day in the window (bucketed here; a clinic
+// takes few payments a day) and all-time totals per currency (summed by
+// the database). Sums are integers in minor units.
+func (s *Stats) payments(ctx context.Context, first, end time.Time, out *models.Stats) error {
+	db := s.db.WithContext(ctx)
+	var rows []struct {
+		Currency       string
+		Amount         int64
+		RefundedAmount int64
+		PaidAt         *time.Time
+		RefundedAt     *time.Time
+	}
+	if err := db.Model(&paymentRow{}).Select("currency, amount, refunded_amount, paid_at, refunded_at").
+		Where("(paid_at >= ? AND paid_at < ?) OR (refunded_at >= ? AND refunded_at < ?)", first, end, first, end).Scan(&rows).Error; err != nil {
+		return err
+	}
+	days := map[string][]models.PaymentDay{}
+	var currencies []string
+	for _, r := range rows {
+		if _, ok := days[r.Currency]; !ok {
+			currencies = append(currencies, r.Currency)
+			series := make([]models.PaymentDay, models.StatsDays)
+			for i := range series {
+				series[i] = models.PaymentDay{Date: first.AddDate(0, 0, i).Format(time.DateOnly), Currency: r.Currency}
+			}
+			days[r.Currency] = series
+		}
+		series := days[r.Currency]
+		if r.PaidAt != nil && !r.PaidAt.Before(first) && r.PaidAt.Before(end) {
+			i := int(r.PaidAt.UTC().Sub(first) / (24 * time.Hour))
+			series[i].Count++
+			series[i].Paid += r.Amount
+		}
+		if r.RefundedAt != nil && !r.RefundedAt.Before(first) && r.RefundedAt.Before(end) {
+			series[int(r.RefundedAt.UTC().Sub(first)/(24*time.Hour))].Refunded += r.RefundedAmount
+		}
+	}
+	slices.Sort(currencies)
+	for _, c := range currencies {
+		out.PaymentsByDay = append(out.PaymentsByDay, days[c]...)
+	}
+	var totals []struct {
+		Currency string
+		N        int64
+		Paid     int64
+		Refunded int64
+	}
+	if err := db.Model(&paymentRow{}).Select("currency, COUNT(*) AS n, SUM(amount) AS paid, SUM(refunded_amount) AS refunded").
+		Where("paid_at IS NOT NULL").Group("currency").Order("currency").Scan(&totals).Error; err != nil {
+		return err
+	}
+	for _, t := range totals {
+		out.PaymentTotals = append(out.PaymentTotals, models.PaymentTotal{Currency: t.Currency, Count: t.N, Paid: t.Paid, Refunded: t.Refunded})
 	}
 	return nil
 }

@@ -30,7 +30,7 @@ type Config struct {
 	// Timeout bounds one API call (default 10 s).
 	Timeout time.Duration
 	// Retries is how often the client retries a failed call (idempotency
-	// keys make it safe); default 2.
+	// keys make it safe); 0 means 2, negative none.
 	Retries int64
 }
 
@@ -50,8 +50,11 @@ func New(cfg Config) (*Provider, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
-	if cfg.Retries == 0 {
+	switch {
+	case cfg.Retries == 0:
 		cfg.Retries = 2
+	case cfg.Retries < 0:
+		cfg.Retries = 0
 	}
 	bc := &stripego.BackendConfig{
 		HTTPClient:        &http.Client{Timeout: cfg.Timeout},
