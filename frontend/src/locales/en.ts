@@ -134,7 +134,7 @@ export const en = {
     status: { requires_payment: "Awaiting payment", succeeded: "Paid", failed: "Failed", expired: "Expired", cancelled: "Cancelled", refund_pending: "Refund pending", refunded: "Refunded" },
     list: {
       title: "Payments", help: "Your payments for consultations, with their receipts.", doctorHelp: "Payments for your consultations (read only).",
-      status: "Status", any: "Any status", none: "No payments yet.", for: "Appointment on {time}",
+      status: "Status", any: "Any status", none: "No payments yet.", noneWith: "No payments with this status.", for: "Appointment on {time}",
     },
     receipt: {
       title: "Receipt", number: "Receipt number", status: "Status", paidAt: "Paid on", notPaid: "Not paid", doctor: "Doctor", patient: "Patient",

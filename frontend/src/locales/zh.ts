@@ -135,7 +135,7 @@ export const zh: Catalogue = {
     status: { requires_payment: "待支付", succeeded: "已支付", failed: "失败", expired: "已过期", cancelled: "已取消", refund_pending: "退款处理中", refunded: "已退款" },
     list: {
       title: "付款记录", help: "您的问诊付款及收据。", doctorHelp: "您的问诊收到的付款（只读）。",
-      status: "状态", any: "全部状态", none: "暂无付款。", for: "预约时间 {time}",
+      status: "状态", any: "全部状态", none: "暂无付款。", noneWith: "没有此状态的付款。", for: "预约时间 {time}",
     },
     receipt: {
       title: "收据", number: "收据编号", status: "状态", paidAt: "支付时间", notPaid: "未支付", doctor: "医生", patient: "患者",

@@ -23,7 +23,7 @@ describe("payment lines", () => {
     expect(line({ status: "expired" })).toBe("Not paid in time — slot released");
     expect(line({ status: "cancelled" })).toMatch(/nothing was charged/);
     expect(line({ status: "refund_pending" })).toBe("Refund pending (45.00 EUR)");
-    expect(line({ status: "refunded", refunded_amount: 4500, refunded_at: "2026-11-25T15:00:00Z" })).toBe("Refunded 45.00 EUR on 25 Nov");
+    expect(line({ status: "refunded", refunded_amount: 4500, refunded_at: "2026-11-25T15:00:00Z" })).toBe("Refunded 45.00 EUR on Nov 25");
   });
 
   it("say nothing for a booking without an online payment", () => {
