@@ -10,12 +10,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"teleconsult/database"
 	"teleconsult/models"
 	"teleconsult/modeltest"
+	"teleconsult/wire"
 )
 
 // testAPI is the real REST server on a real database, reached over HTTP.
@@ -40,7 +42,11 @@ func newTestAPI(t *testing.T, db *database.DB, mutate ...func(*modeltest.Options
 	p := modeltest.NewServices(db, opts)
 	p.RecordNotifications()
 	svc := Services{Users: p.Users, Auth: p.Auth, Schedules: p.Schedules, Appointments: p.Appointments, Chat: p.Chat,
-		Notifications: p.Notifications, Audit: p.Audit, Stats: p.Stats, Calls: p.Calls, Resets: p.Resets, Accounts: p.Accounts, ICE: opts.ICE, Clock: clock}
+		Notifications: p.Notifications, Audit: p.Audit, Stats: p.Stats, Calls: p.Calls, Resets: p.Resets, Accounts: p.Accounts, ICE: opts.ICE, Clock: clock,
+		Payments: p.Payments, PaymentConfig: wire.PaymentConfig{Provider: "none", HoldSeconds: int64(p.Payments.Hold / time.Second)}}
+	if opts.Payments != nil {
+		svc.PaymentConfig.Provider, svc.PaymentConfig.PublishableKey = opts.Payments.Name(), "pk_test_teleconsult"
+	}
 	srv, err := New(svc, Options{Config: cfg, Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), Limiter: opts.Limiter,
 		Ready: []ReadyCheck{{Name: "database", Check: db.Ping}}})
 	if err != nil {

@@ -44,6 +44,10 @@ func (s *Server) paymentWebhook(c *gin.Context) {
 		return
 	}
 	if err := s.svc.Payments.HandleWebhook(c.Request.Context(), payload, c.GetHeader); err != nil {
+		if models.ErrorCode(err) == models.EINVALID {
+			// An event that does not verify or parse is not one: 400.
+			err = malformed(models.AsError(err).Message, nil)
+		}
 		s.fail(c, err)
 		return
 	}

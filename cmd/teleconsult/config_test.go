@@ -33,3 +33,28 @@ func TestConfigDefaults(t *testing.T) {
 		t.Error("a bad BOOKING_HORIZON was accepted")
 	}
 }
+
+// Payments are off unless configured, and a half-configured Stripe does
+// not start.
+func TestPaymentConfig(t *testing.T) {
+	cfg, err := loadConfig(envOf(nil))
+	if err != nil || cfg.PaymentProvider != "none" || cfg.PaymentHold != 15*time.Minute {
+		t.Fatalf("defaults: %q hold %v (%v)", cfg.PaymentProvider, cfg.PaymentHold, err)
+	}
+	ok := map[string]string{"PAYMENT_PROVIDER": "stripe", "STRIPE_SECRET_KEY": "sk_test_1", "STRIPE_WEBHOOK_SECRET": "whsec_1",
+		"STRIPE_API_BASE": "http://127.0.0.1:12111", "PAYMENT_HOLD": "10m"}
+	if cfg, err := loadConfig(envOf(ok)); err != nil || cfg.PaymentHold != 10*time.Minute || cfg.StripeAPIBase != "http://127.0.0.1:12111" {
+		t.Fatalf("stripe: %+v, %v", cfg, err)
+	}
+	for k, v := range map[string]string{"PAYMENT_PROVIDER": "paypal", "STRIPE_WEBHOOK_SECRET": "", "STRIPE_SECRET_KEY": "",
+		"STRIPE_API_BASE": "ftp://x", "PAYMENT_HOLD": "10s"} {
+		bad := map[string]string{}
+		for kk, vv := range ok {
+			bad[kk] = vv
+		}
+		bad[k] = v
+		if _, err := loadConfig(envOf(bad)); err == nil {
+			t.Errorf("%s=%q was accepted", k, v)
+		}
+	}
+}
