@@ -94,6 +94,26 @@ export async function run(ctx) {
       const text = await form.innerText();
       if (!/€45\.00/.test(text) || !/held for you for 15 minutes/.test(text)) throw new Error("booking form: " + text);
       await p.fill("textarea[name=reason]", "Palpitations at night");
+    });
+
+    await soft("payments: when the payment service can't be reached, the booking says nothing was booked", async () => {
+      // The server's answer when Stripe is unreachable (503 unavailable), given to this page once.
+      await p.route("**/api/v1/appointments", (route) =>
+        route.request().method() === "POST"
+          ? route.fulfill({ status: 503, contentType: "application/json", body: JSON.stringify({ error: { code: "unavailable", message: "the payment service is unavailable" } }) })
+          : route.fallback(),
+      );
+      try {
+        await p.click("[data-testid=book]");
+        const msg = await p.locator("[data-testid=book-error]").innerText();
+        if (!/The payment service can't be reached right now; nothing was booked/.test(msg)) throw new Error("message: " + msg);
+      } finally {
+        await p.unroute("**/api/v1/appointments");
+      }
+    });
+
+    await step("payments: the patient books the held slot", async () => {
+      await p.locator("[data-testid=booking]").waitFor();
       await p.click("[data-testid=book]");
     });
 
