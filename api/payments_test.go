@@ -1,25 +1,27 @@
 package api
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	tmail "teleconsult/mail"
 	"teleconsult/modeltest"
 	"teleconsult/wire"
 )
 
 // paidClinic is a clinic with Stripe payments (stripe-mock) and a fee on
 // its first doctor.
-func paidClinic(t *testing.T) *clinic {
+func paidClinic(t *testing.T, mutate ...func(*modeltest.Options, *Config)) *clinic {
 	t.Helper()
 	mock := modeltest.StripeMock(t)
-	c := newClinic(t, modeltest.NewPostgres(t), func(o *modeltest.Options, _ *Config) {
+	c := newClinic(t, modeltest.NewPostgres(t), append(mutate, func(o *modeltest.Options, _ *Config) {
 		o.Payments = modeltest.StripeProvider(t, mock.URL)
 		o.PaymentHold = 15 * time.Minute
-	})
+	})...)
 	c.do("PATCH", "/api/v1/admin/users/"+c.doctor.ID, c.adminTok, map[string]any{"fee": map[string]any{"amount": 4500, "currency": "EUR"}}).must(t, 200)
 	return c
 }
@@ -125,6 +127,11 @@ func TestPaidBookingOverREST(t *testing.T) {
 	if kinds["payment_received"] != 1 || kinds["payment_refunded"] != 1 {
 		t.Fatalf("patient's notifications by kind: %v", kinds)
 	}
+	// The patient's data export carries the payment with its appointment.
+	if r := c.do("GET", "/api/v1/me/export", c.patTok, nil).must(t, 200); !strings.Contains(string(r.Raw), p.ReceiptNumber) ||
+		!strings.Contains(string(r.Raw), `"refunded_amount":4500`) {
+		t.Fatalf("the export lacks the payment: %.300s", r.Raw)
+	}
 }
 
 func TestTwoPatientsRaceForAPaidSlotOverREST(t *testing.T) {
@@ -164,5 +171,37 @@ func TestWebhookWithoutPayments(t *testing.T) {
 	body, sig := modeltest.StripeEvent(t, modeltest.EventID(), "payment_intent.succeeded", "pi_1", "x", 1, time.Now())
 	if r := c.webhook(t, body, sig); r.Status != 404 {
 		t.Fatalf("webhook without payments: %d", r.Status)
+	}
+}
+
+// Receipts and refunds go by mail whenever mail is configured, to patients
+// who did not opt in to notification mails too.
+func TestReceiptAndRefundAreMailed(t *testing.T) {
+	mb, smtpURL := newMailbox(t)
+	c := paidClinic(t, func(o *modeltest.Options, _ *Config) {
+		m, err := tmail.New(smtpURL, "Teleconsult <no-reply@teleconsult.test>", slog.New(slog.DiscardHandler), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Mailer = m
+	})
+	var a wire.Appointment
+	c.book(t, c.patTok, c.doctor.ID, "2026-03-03T10:00:00Z").must(t, 201).decode(t, &a)
+	body, sig := modeltest.StripeEvent(t, modeltest.EventID(), "payment_intent.succeeded", a.Payment.ProviderRef, a.Payment.ID, 4500, time.Now())
+	c.webhook(t, body, sig).must(t, 200)
+	if sent, err := c.P.Notifications.SendMails(t.Context()); err != nil || sent != 1 {
+		t.Fatalf("sent %d mails (%v), want the receipt", sent, err)
+	}
+	m := mb.next(t)
+	if !strings.Contains(m.to, "pat@example.com") || m.subject != "Payment received" || !strings.Contains(m.text, "45.00 EUR") ||
+		!strings.Contains(m.text, a.Payment.ReceiptNumber) {
+		t.Fatalf("receipt mail %+v", m)
+	}
+	c.do("POST", "/api/v1/appointments/"+a.ID+"/cancel", c.adminTok, map[string]any{"reason": "the doctor is ill"}).must(t, 200)
+	if _, err := c.P.Notifications.SendMails(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if m := mb.next(t); m.subject != "Refund issued" || !strings.Contains(m.text, "45.00 EUR was refunded") {
+		t.Fatalf("refund mail %+v", m)
 	}
 }

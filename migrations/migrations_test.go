@@ -12,18 +12,21 @@ import (
 	"teleconsult/modeltest"
 )
 
+// databases are a fresh database of each kind.
+var databases = []struct {
+	name string
+	cfg  func(t *testing.T) database.Config
+}{
+	{"postgres", func(t *testing.T) database.Config { return database.Config{URL: modeltest.NewPostgresURL(t)} }},
+	{"sqlite", func(t *testing.T) database.Config { return database.Config{DataDir: t.TempDir()} }},
+}
+
 func TestUpOnEmptyDatabaseThenNoop(t *testing.T) {
 	files, _ := filepath.Glob("sql/*.sql")
 	if len(files) == 0 {
 		t.Fatal("no migration files")
 	}
-	for _, tc := range []struct {
-		name string
-		cfg  func(t *testing.T) database.Config
-	}{
-		{"postgres", func(t *testing.T) database.Config { return database.Config{URL: modeltest.NewPostgresURL(t)} }},
-		{"sqlite", func(t *testing.T) database.Config { return database.Config{DataDir: t.TempDir()} }},
-	} {
+	for _, tc := range databases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			log := slog.New(slog.DiscardHandler)

@@ -9,7 +9,6 @@ import (
 
 	"teleconsult/database"
 	"teleconsult/migrations"
-	"teleconsult/modeltest"
 )
 
 func TestEveryFileReadsOnBothDatabases(t *testing.T) {
@@ -25,13 +24,7 @@ func TestEveryFileReadsOnBothDatabases(t *testing.T) {
 // their notifications survive the rebuild that admits pending_payment, and
 // the double-booking index then counts held slots.
 func TestPaymentsMigrationKeepsAppointmentsAndTheirRooms(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		cfg  func(t *testing.T) database.Config
-	}{
-		{"postgres", func(t *testing.T) database.Config { return database.Config{URL: modeltest.NewPostgresURL(t)} }},
-		{"sqlite", func(t *testing.T) database.Config { return database.Config{DataDir: t.TempDir()} }},
-	} {
+	for _, tc := range databases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			db, err := database.Open(ctx, tc.cfg(t), slog.New(slog.DiscardHandler))

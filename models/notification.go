@@ -89,9 +89,22 @@ type NotificationService interface {
 // those who opted in: the changes to their appointments, reminders and
 // diagnoses (not announcements, which may reach everyone at once).
 func Mailable(k NotificationKind) bool {
+	if AlwaysMailed(k) {
+		return true
+	}
 	switch k {
-	case NotifyBooked, NotifyCancelled, NotifyRescheduled, NotifyReminder, NotifyStarted, NotifyDiagnosis,
-		NotifyPaymentReceived, NotifyPaymentFailed, NotifyPaymentRefunded:
+	case NotifyBooked, NotifyCancelled, NotifyRescheduled, NotifyReminder, NotifyStarted, NotifyDiagnosis:
+		return true
+	}
+	return false
+}
+
+// AlwaysMailed reports whether a notification kind goes by mail whenever
+// mail is configured, opted in or not: what happened to someone's money
+// (a receipt, a refund, a paid booking that was not made).
+func AlwaysMailed(k NotificationKind) bool {
+	switch k {
+	case NotifyPaymentReceived, NotifyPaymentFailed, NotifyPaymentRefunded:
 		return true
 	}
 	return false

@@ -30,8 +30,18 @@ type rig struct {
 
 func newRig(t testing.TB, db *database.DB, mutate ...func(*realtime.Options)) *rig {
 	t.Helper()
+	return newRigWith(t, db, nil, mutate...)
+}
+
+// newRigWith is newRig with the services' options changed by services.
+func newRigWith(t testing.TB, db *database.DB, services func(*modeltest.Options), mutate ...func(*realtime.Options)) *rig {
+	t.Helper()
 	clock := &modeltest.Clock{}
-	p := modeltest.NewServices(db, modeltest.DefaultOptions(t, clock))
+	mo := modeltest.DefaultOptions(t, clock)
+	if services != nil {
+		services(&mo)
+	}
+	p := modeltest.NewServices(db, mo)
 	opts := realtime.Options{Log: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(), MaxPerUser: 100, CallGrace: p.Opts.CallGrace}
 	for _, m := range mutate {
 		m(&opts)

@@ -51,6 +51,11 @@ func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 	if !ok {
 		return nil
 	}
+	if a.Payment != nil {
+		// A broadcast never carries what completes a payment.
+		p := a.Payment.SeenBy(models.Actor{})
+		a.Payment = &p
+	}
 	payload := rawJSON(wire.Status{AppointmentID: a.ID, Status: string(a.Status), Appointment: wire.NewAppointment(a)})
 	if _, diagnosis := env.Event.(models.DiagnosisReady); diagnosis {
 		return s.io.To(apptRoom(a.ID)).Emit("consultation:status", payload)
@@ -68,12 +73,28 @@ func (s *Server) OnEvent(ctx context.Context, env models.Envelope) error {
 	// Redis adapter (v3.0.2, onMessage) drops on the receiving nodes every
 	// broadcast addressed to more than one room. The participants' user
 	// rooms hold every socket of the appointment's room.
-	for _, userID := range []string{a.PatientID, a.DoctorID} {
+	to := []string{a.PatientID, a.DoctorID}
+	if patientOnly(env.Event) {
+		to = to[:1]
+	}
+	for _, userID := range to {
 		if err := s.io.To(userRoom(userID)).Emit("consultation:status", payload); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// patientOnly: a payment's news, and the end of a hold the doctor never
+// heard of, are the patient's alone.
+func patientOnly(ev models.Event) bool {
+	switch e := ev.(type) {
+	case models.PaymentSucceeded, models.PaymentReleased, models.PaymentRefunded:
+		return true
+	case models.AppointmentCancelled:
+		return e.Unpaid
+	}
+	return false
 }
 
 // Notify emits each stored notification to its user's devices. A large

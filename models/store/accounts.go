@@ -35,13 +35,14 @@ func (s *Accounts) Export(ctx context.Context, actor models.Actor) (models.Expor
 	out := models.Export{ExportedAt: s.clock.Now().UTC(), User: u}
 	db := s.db.WithContext(ctx)
 	var appts []appointmentRow
-	if err := db.Preload("Doctor.Doctor").Preload("Patient").Where("patient_id = ? OR doctor_id = ?", actor.UserID, actor.UserID).
+	// Each appointment with its payment (the receipts are the user's data too).
+	if err := db.Preload("Doctor.Doctor").Preload("Patient").Preload("Payment").Where("patient_id = ? OR doctor_id = ?", actor.UserID, actor.UserID).
 		Order("starts_at").Find(&appts).Error; err != nil {
 		return models.Export{}, err
 	}
 	ids := make([]string, len(appts))
 	for i, a := range appts {
-		out.Appointments = append(out.Appointments, a.toModel())
+		out.Appointments = append(out.Appointments, seenBy(actor, a.toModel()))
 		ids[i] = a.ID
 	}
 	if len(ids) > 0 {

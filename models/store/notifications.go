@@ -191,7 +191,7 @@ func (n *Notifications) insert(ctx context.Context, ns []models.Notification) ([
 	for i, x := range ns {
 		x.ID = uuid.NewString()
 		rows[i] = notificationFromModel(x)
-		if mailed[x.UserID] && models.Mailable(x.Kind) {
+		if mailed[x.UserID] && models.Mailable(x.Kind) || mailed[x.UserID+always] && models.AlwaysMailed(x.Kind) {
 			// Stored once (the key), so mailed once.
 			rows[i].MailState = mailPending
 		}
@@ -290,7 +290,12 @@ const (
 	mailTries = 5
 )
 
-// optedIn returns which recipients of ns want mails (none when mails are off).
+// always marks, in optedIn's answer, a recipient who gets the mails that
+// go to everyone (models.AlwaysMailed).
+const always = "\x00always"
+
+// optedIn returns which recipients of ns want mails, and (id+always) which
+// may get the mails everyone gets; none when mails are off.
 func (n *Notifications) optedIn(ctx context.Context, ns []models.Notification) (map[string]bool, error) {
 	out := map[string]bool{}
 	if n.mailer == nil {
@@ -305,13 +310,16 @@ func (n *Notifications) optedIn(ctx context.Context, ns []models.Notification) (
 	if len(ids) == 0 {
 		return out, nil
 	}
-	var yes []string
-	if err := n.db.WithContext(ctx).Model(&userRow{}).Where("id IN ? AND email_notifications = ? AND disabled = ?", ids, true, false).
-		Pluck("id", &yes).Error; err != nil {
+	var users []struct {
+		ID                 string
+		EmailNotifications bool
+	}
+	if err := n.db.WithContext(ctx).Model(&userRow{}).Select("id, email_notifications").Where("id IN ? AND disabled = ?", ids, false).
+		Scan(&users).Error; err != nil {
 		return nil, err
 	}
-	for _, id := range yes {
-		out[id] = true
+	for _, u := range users {
+		out[u.ID], out[u.ID+always] = u.EmailNotifications, true
 	}
 	return out, nil
 }
