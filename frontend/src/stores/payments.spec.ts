@@ -61,4 +61,19 @@ describe("payments store", () => {
     expect(get).toHaveBeenCalledTimes(2);
     expect(s.online).toBe(true);
   });
+
+  it("takes a live status change of an appointment on screen, keeping the secret a broadcast leaves out", () => {
+    const s = usePayments();
+    const held = appt("pending_payment", "requires_payment");
+    held.payment!.client_secret = "pi_1_secret";
+    s.keep(held);
+    s.statusChanged(appt("pending_payment", "requires_payment"));
+    expect(s.appointments.a1.payment?.client_secret).toBe("pi_1_secret");
+    s.statusChanged(appt("booked", "succeeded"));
+    expect(s.appointments.a1.status).toBe("booked");
+    expect(s.appointments.a1.payment?.client_secret).toBeUndefined();
+    // Appointments not on screen are not collected.
+    s.statusChanged({ ...appt("booked", "succeeded"), id: "other" });
+    expect(s.appointments.other).toBeUndefined();
+  });
 });

@@ -42,6 +42,18 @@ export const usePayments = defineStore("payments", {
     keep(a: Appointment) {
       this.appointments[a.id] = a;
     },
+    /**
+     * statusChanged takes a live consultation:status of an appointment on
+     * screen. A broadcast never carries the client secret: the one already
+     * held is kept while the same payment is still to be paid.
+     */
+    statusChanged(a: Appointment | null | undefined) {
+      const before = a?.id ? this.appointments[a.id] : undefined;
+      if (!a || !before) return;
+      const secret = before.payment?.client_secret;
+      const same = a.payment && before.payment && a.payment.id === before.payment.id && a.payment.status === "requires_payment";
+      this.keep(same && secret && !a.payment!.client_secret ? { ...a, payment: { ...a.payment!, client_secret: secret } } : a);
+    },
     async fetchAppointment(id: string): Promise<Appointment> {
       const a = await http.get<Appointment>(`/appointments/${encodeURIComponent(id)}`);
       this.keep(a);
