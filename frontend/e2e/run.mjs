@@ -10,7 +10,9 @@
 // and missed calls, unread badges), chat.mjs (offline,
 // outbox, long text, links, images), desk.mjs (the doctor's day, start
 // window, time off over bookings, schedule errors) and phone.mjs (every
-// main screen at 390×844, with axe-core on each).
+// main screen at 390×844, with axe-core on each). payments.mjs runs last,
+// against a second server with online payments on (Stripe, answered by a
+// local stripe-mock that this script starts and stops).
 //
 // Prints one line per check and "N passed, M failed"; exits 1 on a failure.
 // Screenshots of the key screens go to frontend/e2e/artifacts/ (ignored);
@@ -30,6 +32,7 @@ import * as desk from "./desk.mjs";
 import * as phone from "./phone.mjs";
 import * as admin from "./admin.mjs";
 import * as account from "./account.mjs";
+import * as payments from "./payments.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, "..");
@@ -79,14 +82,16 @@ const bin = join(tmp, "teleconsult");
 execFileSync("go", ["build", "-o", bin, "./cmd/teleconsult"], { cwd: repo, stdio: "inherit" });
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
-const server = spawn(bin, ["serve"], {
-  cwd: repo,
-  env: {
+
+/** serverEnv is the environment of a test server on a port, with its own data. */
+function serverEnv(port, dataDir, extra = {}) {
+  const base = `http://127.0.0.1:${port}`;
+  return {
     ...process.env,
     ADDR: `127.0.0.1:${port}`,
     DATABASE_URL: "",
     REDIS_URL: "",
-    DATA_DIR: join(tmp, "data"),
+    DATA_DIR: dataDir,
     SEED_DEMO: "true",
     WEB_DIR: join(web, "dist"),
     JWT_SECRET: "e2e-secret-e2e-secret-e2e-secret-0123456789",
@@ -100,44 +105,126 @@ const server = spawn(bin, ["serve"], {
     // A reload rejoins well within this; a shorter grace keeps an earlier
     // disconnect from reaching into the later checks.
     CALL_DISCONNECT_GRACE: "8s",
-  },
-  stdio: ["ignore", "pipe", "pipe"],
-});
-// The server's log, kept for the suites (the mail with a reset link); its
-// warnings and errors, and anything that is not a JSON log line, are printed.
-const serverLines = [];
-for (const stream of [server.stdout, server.stderr]) {
-  let rest = "";
-  stream.setEncoding("utf8");
-  stream.on("data", (chunk) => {
-    const lines = (rest + chunk).split("\n");
-    rest = lines.pop();
-    for (const line of lines) {
-      serverLines.push(line);
-      if (serverLines.length > 20000) serverLines.splice(0, 5000);
-      let level = "";
-      try {
-        level = JSON.parse(line).level ?? "";
-      } catch {
-        level = "WARN";
-      }
-      if (level !== "INFO" && level !== "DEBUG" && line.trim()) process.stderr.write(line + "\n");
-    }
-  });
+    ...extra,
+  };
 }
-const serverLog = () => serverLines.join("\n");
+
+/**
+ * startServer runs the server with env. Its log is kept (the mail with a
+ * reset link); its warnings and errors, and anything that is not a JSON
+ * log line, are printed.
+ */
+function startServer(env) {
+  const proc = spawn(bin, ["serve"], { cwd: repo, env, stdio: ["ignore", "pipe", "pipe"] });
+  const lines = [];
+  for (const stream of [proc.stdout, proc.stderr]) {
+    let rest = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk) => {
+      const got = (rest + chunk).split("\n");
+      rest = got.pop();
+      for (const line of got) {
+        lines.push(line);
+        if (lines.length > 20000) lines.splice(0, 5000);
+        let level = "";
+        try {
+          level = JSON.parse(line).level ?? "";
+        } catch {
+          level = "WARN";
+        }
+        if (level !== "INFO" && level !== "DEBUG" && line.trim()) process.stderr.write(line + "\n");
+      }
+    });
+  }
+  return { proc, log: () => lines.join("\n") };
+}
+
+const main = startServer(serverEnv(port, join(tmp, "data")));
+const server = main.proc;
+const serverLog = main.log;
+
+/** The payments suite's processes: stripe-mock and a second server (started only for that suite). */
+const payProcs = { mock: null, server: null };
+
+/**
+ * startStripeMock runs stripe-mock (installed with go install when it is
+ * missing) on a free loopback port, read from its first lines.
+ */
+async function startStripeMock() {
+  const gopath = execFileSync("go", ["env", "GOPATH"], { encoding: "utf8" }).trim().split(":")[0];
+  const mockBin = join(gopath, "bin", "stripe-mock");
+  if (!existsSync(mockBin)) execFileSync("go", ["install", "github.com/stripe/stripe-mock@v0.203.0"], { stdio: "inherit" });
+  const proc = spawn(mockBin, ["-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
+  payProcs.mock = proc;
+  const mockPort = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("stripe-mock did not say its port in 20 s")), 20_000);
+    let seen = "";
+    const read = (chunk) => {
+      seen += chunk;
+      const m = /Listening for HTTP at address: 127\.0\.0\.1:(\d+)/.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    proc.stdout.setEncoding("utf8").on("data", read);
+    proc.stderr.setEncoding("utf8").on("data", read);
+    proc.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`stripe-mock exited (${code}): ${seen.slice(-300)}`));
+    });
+  });
+  return mockPort;
+}
+
+/** startPaymentsServer runs a second server with online payments on, against stripe-mock. */
+async function startPaymentsServer() {
+  const mockPort = await startStripeMock();
+  const payPort = await freePort();
+  const s = startServer(
+    serverEnv(payPort, join(tmp, "data-payments"), {
+      PAYMENT_PROVIDER: "stripe",
+      STRIPE_SECRET_KEY: "sk_test_e2e",
+      STRIPE_WEBHOOK_SECRET: "whsec_e2e_secret",
+      // A key is configured: the card form is offered, and Stripe.js (which
+      // cannot load in the test browser) is what is missing.
+      STRIPE_PUBLISHABLE_KEY: "pk_test_e2e",
+      STRIPE_API_BASE: `http://127.0.0.1:${mockPort}`,
+      PAYMENT_HOLD: "15m",
+    }),
+  );
+  payProcs.server = s.proc;
+  const payBase = `http://127.0.0.1:${payPort}`;
+  await waitHealthy(payBase);
+  return { base: payBase, serverLog: s.log, webhookSecret: "whsec_e2e_secret" };
+}
+
+/** stop ends a process this script started, by its PID. */
+function stop(proc) {
+  if (!proc || proc.exitCode !== null || proc.signalCode) return;
+  try {
+    process.kill(proc.pid, "SIGTERM");
+  } catch {
+    /* gone already */
+  }
+}
 let browser;
 const deadline = setTimeout(() => {
-  console.error("the end-to-end run took over 7 minutes");
+  console.error("the end-to-end run took over 9 minutes");
   cleanup(1);
-}, 420_000);
+}, 540_000);
+
+// Whatever ends this script, the processes it started end with it.
+process.on("exit", () => [server, payProcs.server, payProcs.mock].forEach(stop));
 
 function cleanup(code) {
   clearTimeout(deadline);
   Promise.resolve(browser?.close())
     .catch(() => {})
     .finally(() => {
-      server.kill("SIGTERM");
+      stop(server);
+      stop(payProcs.server);
+      stop(payProcs.mock);
       rmSync(tmp, { recursive: true, force: true });
       console.log(`${results.passed} passed, ${results.failed} failed`);
       process.exit(code ?? (results.failed ? 1 : 0));
@@ -164,6 +251,11 @@ async function run() {
   for (const [name, suite] of Object.entries(all)) {
     if (only && !only.has(name)) continue;
     await suite.run(ctx);
+  }
+  // Online payments, on their own server (payments on, Stripe answered by stripe-mock).
+  if (!only || only.has("payments")) {
+    const pay = await startPaymentsServer();
+    await payments.run({ browser, shots, STEP, ...pay });
   }
   console.log(`browser suites took ${Math.round((Date.now() - t0) / 1000)} s`);
 }

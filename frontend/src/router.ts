@@ -23,7 +23,7 @@ export const router = createRouter({
     { path: "/doctors", name: "doctors", component: () => import("@/views/DoctorsView.vue"), meta: { title: "doctors" } },
     { path: "/doctors/:id", name: "doctor", component: () => import("@/views/DoctorView.vue"), props: true, meta: { title: "doctor" } },
     { path: "/appointments", name: "appointments", component: () => import("@/views/AppointmentsView.vue"), meta: { title: "appointments" } },
-    { path: "/appointments/:id", name: "room", component: () => import("@/views/RoomView.vue"), props: true, meta: { title: "room" } },
+    { path: "/appointments/:id", name: "room", component: () => import("@/views/AppointmentView.vue"), props: true, meta: { title: "room" } },
     { path: "/schedule", name: "schedule", component: () => import("@/views/ScheduleView.vue"), meta: { role: "doctor", title: "schedule" } },
     ...accountRoutes,
     ...adminRoutes,

@@ -41,6 +41,20 @@ export interface Stats {
   messages_today: number;
   appointments_by_day?: DayCount[];
   messages_by_day?: Array<{ date: string; count: number }>;
+  /** Payments per day and currency, last 30 days (minor units). */
+  payments_by_day?: PaymentDay[];
+  payment_totals?: PaymentTotal[];
+}
+
+export interface PaymentTotal {
+  currency: string;
+  count: number;
+  paid: number;
+  refunded: number;
+}
+
+export interface PaymentDay extends PaymentTotal {
+  date: string;
 }
 
 export interface SessionInfo {

@@ -24,6 +24,45 @@ export interface Appointment {
   unread_count?: number;
   /** last_message: the room's newest message, or null (v1.1). */
   last_message?: LastMessage | null;
+  /** payment: what the patient pays for it online; absent or null when it is not paid online. */
+  payment?: Payment | null;
+}
+
+/** PaymentStatus is where an online payment stands. */
+export type PaymentStatus = "requires_payment" | "succeeded" | "failed" | "expired" | "cancelled" | "refund_pending" | "refunded";
+
+/** Payment is what a patient pays online for one appointment (amounts in minor units). */
+export interface Payment {
+  id: string;
+  appointment_id: string;
+  provider: string;
+  provider_ref: string;
+  status: PaymentStatus;
+  amount: number;
+  currency: string;
+  /** client_secret: only for the patient while the payment is required. */
+  client_secret?: string;
+  expires_at: string;
+  paid_at?: string | null;
+  refunded_amount: number;
+  refunded_at?: string | null;
+  failure_reason?: string;
+  receipt_number: string;
+  created_at: string;
+}
+
+/** PaymentItem is a payment as lists carry it: with its appointment's time and parties. */
+export interface PaymentItem extends Payment {
+  starts_at?: string;
+  doctor?: Person | null;
+  patient?: Person | null;
+}
+
+/** PaymentsConfig says whether bookings are paid online, and with which key. */
+export interface PaymentsConfig {
+  provider: "stripe" | "none" | string;
+  publishable_key: string;
+  hold_seconds: number;
 }
 
 /** LastMessage is a room's newest message as lists and chat:unread carry it. */

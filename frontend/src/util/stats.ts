@@ -2,6 +2,7 @@
 // the days the server left out as zeros, appointments per status per day,
 // and the no-show rate.
 import type { DayCount, Stats } from "@/api/admin";
+import { currencyDigits } from "@/util/fee";
 
 export const statuses = ["booked", "in_progress", "completed", "cancelled", "no_show"] as const;
 
@@ -77,4 +78,30 @@ export function noShowRate(s: Stats): { rate: number; window: "30d" | "all" } | 
 /** total adds up a count map. */
 export function total(m: Record<string, number> | undefined): number {
   return Object.values(m ?? {}).reduce((a, b) => a + Number(b || 0), 0);
+}
+
+/** PaymentSeries is one currency's money per day: paid and refunded, in major units (for the chart's axis only). */
+export interface PaymentSeries {
+  currency: string;
+  paid: number[];
+  refunded: number[];
+}
+
+/**
+ * paymentSeries spreads payments_by_day over the days, one series per
+ * currency (amounts of different currencies are never added up). Minor
+ * units are divided only here, for drawing. null without the field.
+ */
+export function paymentSeries(s: Stats, days: string[]): PaymentSeries[] | null {
+  if (!Array.isArray(s.payments_by_day)) return null;
+  const currencies = [...new Set(s.payments_by_day.map((d) => d.currency))].sort();
+  return currencies.map((currency) => {
+    const scale = 10 ** currencyDigits(currency);
+    const byDate = new Map(s.payments_by_day!.filter((d) => d.currency === currency).map((d) => [d.date.slice(0, 10), d]));
+    return {
+      currency,
+      paid: days.map((d) => (byDate.get(d)?.paid ?? 0) / scale),
+      refunded: days.map((d) => (byDate.get(d)?.refunded ?? 0) / scale),
+    };
+  });
 }
