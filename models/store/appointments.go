@@ -282,6 +282,10 @@ func (s *Appointments) Cancel(ctx context.Context, actor models.Actor, id string
 		})
 }
 
+// settleTimeout bounds how long a cancellation waits for the provider
+// before leaving the refund to the sweeper.
+const settleTimeout = 5 * time.Second
+
 // unpaidCancel marks the cancellation of a hold: nobody but the patient
 // knew of it, so nobody else is told.
 func unpaidCancel(ev models.Event, before models.Appointment) models.Event {
@@ -338,9 +342,11 @@ func (s *Appointments) transition(ctx context.Context, actor models.Actor, id st
 	})
 	after, err = s.committed(after, err)
 	if err == nil && settle != nil {
-		// The refund (or the voided payment) is asked for now; the
-		// sweeper retries what the provider does not answer.
-		settle(context.WithoutCancel(ctx))
+		// The refund (or the voided payment) is asked for now, briefly;
+		// the sweeper retries what the provider does not answer.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+		settle(sctx)
+		cancel()
 		if fresh, ferr := loadAppointment(ctx, s.db, id); ferr == nil {
 			after = fresh
 		}

@@ -358,7 +358,9 @@ func (s *Payments) HandleEvent(ctx context.Context, ev models.ProviderEvent) err
 	}
 	s.appts.outbox.Kick()
 	if after != nil {
-		after(ctx)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+		after(sctx)
+		cancel()
 	}
 	return nil
 }
