@@ -63,6 +63,17 @@ type Stats struct {
 	PaymentTotals []PaymentTotal
 }
 
+// PaymentDay is one day of payments in a currency, for the dashboard:
+// how many arrived and their sum, and the sum refunded that day (minor
+// units).
+type PaymentDay struct {
+	Date     string
+	Currency string
+	Count    int64
+	Paid     int64
+	Refunded int64
+}
+
 // PaymentTotal is all the money of one currency.
 type PaymentTotal struct {
 	Currency string

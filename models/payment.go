@@ -77,9 +77,6 @@ func (p Payment) ReceiptNumber() string {
 	return "TC-" + strings.ToUpper(id)
 }
 
-// Paid reports whether money arrived (whatever happened to it since).
-func (p Payment) Paid() bool { return p.PaidAt != nil }
-
 // PaymentRequest asks a provider to take a payment.
 type PaymentRequest struct {
 	// PaymentID is ours; providers use it as the idempotency key, so a
@@ -172,17 +169,6 @@ type PaymentFilter struct {
 	Status PaymentStatus
 	Limit  int
 	Cursor string
-}
-
-// PaymentDay is one day of payments in a currency, for the dashboard:
-// how many arrived and their sum, and the sum refunded that day (minor
-// units).
-type PaymentDay struct {
-	Date     string
-	Currency string
-	Count    int64
-	Paid     int64
-	Refunded int64
 }
 
 // PaymentService keeps the payments of paid bookings.

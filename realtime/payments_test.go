@@ -60,10 +60,8 @@ func TestPaymentNewsReachesThePatientLive(t *testing.T) {
 	if got["appointment_id"] != h.ID || got["status"] != string(models.StatusCancelled) {
 		t.Fatalf("the patient got %v", got)
 	}
-	for _, raw := range []map[string]any{got} {
-		if p, _ := raw["appointment"].(map[string]any)["payment"].(map[string]any); p["client_secret"] != nil {
-			t.Fatal("a broadcast carried a client secret")
-		}
+	if p, _ := got["appointment"].(map[string]any)["payment"].(map[string]any); p["client_secret"] != nil {
+		t.Fatal("a broadcast carried a client secret")
 	}
 	time.Sleep(300 * time.Millisecond)
 	if n := doctor.Count("consultation:status"); n != 0 {

@@ -147,13 +147,15 @@ const serverLog = main.log;
 const payProcs = { mock: null, server: null };
 
 /**
- * startStripeMock runs stripe-mock (installed with go install when it is
+ * startStripeMock runs stripe-mock (installed by `make tools` when it is
  * missing) on a free loopback port, read from its first lines.
  */
 async function startStripeMock() {
+  // `make tools` installs the pinned version when it is missing.
+  execFileSync("make", ["tools"], { cwd: repo, stdio: "inherit" });
   const gopath = execFileSync("go", ["env", "GOPATH"], { encoding: "utf8" }).trim().split(":")[0];
-  const mockBin = join(gopath, "bin", "stripe-mock");
-  if (!existsSync(mockBin)) execFileSync("go", ["install", "github.com/stripe/stripe-mock@v0.203.0"], { stdio: "inherit" });
+  const installed = join(gopath, "bin", "stripe-mock");
+  const mockBin = existsSync(installed) ? installed : "stripe-mock";
   const proc = spawn(mockBin, ["-http-addr", "127.0.0.1:0", "-https-addr", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
   payProcs.mock = proc;
   const mockPort = await new Promise((resolve, reject) => {

@@ -117,9 +117,6 @@ func (s *Appointments) Book(ctx context.Context, actor models.Actor, in models.B
 	if err == nil && booked.Status == models.StatusPendingPayment {
 		booked, err = s.payments.start(ctx, actor, booked)
 	}
-	if err != nil {
-		return models.Appointment{}, err
-	}
 	a, err := s.committed(booked, err)
 	return seenBy(actor, a), err
 }

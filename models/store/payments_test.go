@@ -35,7 +35,8 @@ func payEachDriver(t *testing.T, fn func(t *testing.T, f *payFixture)) {
 	})
 }
 
-// succeed sends the provider's success for a's payment, as its webhook would.
+// event sends the provider's event typ about a's payment, signed as its
+// webhook would be, and returns its id.
 func (f *payFixture) event(t *testing.T, typ string, a models.Appointment) string {
 	t.Helper()
 	id := modeltest.EventID()
